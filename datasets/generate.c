@@ -18,12 +18,14 @@ static const struct preset {
 } presets[] = {
     // ≈2k nodes: unit tests.
     {"tiny", {2000, 10000, 16, 4, 16, 2.5, 0.85, 0.8, 1.0, 1.0, 2.0, 0.3, 0.1, 1}},
-    // ≈100k nodes, products' feature/class shape: the quick start.
-    {"small", {100000, 1250000, 100, 47, 500, 2.5, 0.85, 0.8, 1.0, 1.0, 2.5, 0.2, 0.05, 1}},
+    // ≈100k nodes, products' feature/class shape: the quick start. Noise 5
+    // puts a features-only MLP near 0.61 test accuracy and GraphSAGE near
+    // 0.78, the gap ogbn-products shows (MLP 61%, SAGE 79% on OGB's board).
+    {"small", {100000, 1250000, 100, 47, 500, 2.5, 0.85, 0.8, 1.0, 1.0, 5.0, 0.2, 0.05, 1}},
     // ogbn-products' published shape: 2,449,029 nodes, 61,859,140 edges,
     // 100 features, 47 classes, ~8%/2%/90% split.
     {"products-sim",
-     {2449029, 61859140, 100, 47, 10000, 2.5, 0.85, 0.8, 1.0, 1.0, 2.5, 0.08, 0.02, 1}},
+     {2449029, 61859140, 100, 47, 10000, 2.5, 0.85, 0.8, 1.0, 1.0, 5.0, 0.08, 0.02, 1}},
 };
 
 const char *rd_gen_preset_names(void) { return "tiny, small, products-sim"; }

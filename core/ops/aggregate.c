@@ -1,0 +1,209 @@
+#include "aggregate.h"
+
+#include <omp.h>
+#include <string.h>
+
+// This thread's slice of dim columns in a scatter: whole cache lines, so
+// threads never write the same line.
+static void thread_cols(int dim, int *c0, int *c1) {
+  int nt = omp_get_num_threads(), t = omp_get_thread_num();
+  int chunk = ((dim + nt - 1) / nt + 15) / 16 * 16;
+  *c0 = t * chunk < dim ? t * chunk : dim;
+  *c1 = *c0 + chunk < dim ? *c0 + chunk : dim;
+}
+
+// Source row of slot j of destination v in the self-extended layout.
+static inline int32_t slot_src(const rd_block *b, int v, int64_t j) {
+  return j < b->indptr[v + 1] + v ? b->indices[j - v] : v;
+}
+
+void rd_segment_mean(const rd_block *b, const rd_real *x, int dim, rd_real *y) {
+#pragma omp parallel for schedule(static)
+  for (int v = 0; v < b->num_dst; v++) {
+    rd_real *yv = y + (size_t)v * dim;
+    int64_t lo = b->indptr[v], hi = b->indptr[v + 1];
+    for (int c = 0; c < dim; c++) yv[c] = 0;
+    for (int64_t k = lo; k < hi; k++) {
+      const rd_real *xu = x + (size_t)b->indices[k] * dim;
+      for (int c = 0; c < dim; c++) yv[c] += xu[c];
+    }
+    if (hi > lo)
+      for (int c = 0; c < dim; c++) yv[c] /= (rd_real)(hi - lo);
+  }
+}
+
+void rd_segment_mean_backward(const rd_block *b, const rd_real *dy, int dim, rd_real *dx) {
+  memset(dx, 0, (size_t)b->num_src * dim * sizeof *dx);
+#pragma omp parallel
+  {
+    int c0, c1;
+    thread_cols(dim, &c0, &c1);
+    for (int v = 0; v < b->num_dst && c0 < c1; v++) {
+      int64_t lo = b->indptr[v], hi = b->indptr[v + 1];
+      if (hi == lo) continue;
+      rd_real w = (rd_real)1 / (rd_real)(hi - lo);
+      const rd_real *g = dy + (size_t)v * dim;
+      for (int64_t k = lo; k < hi; k++) {
+        rd_real *o = dx + (size_t)b->indices[k] * dim;
+        for (int c = c0; c < c1; c++) o[c] += w * g[c];
+      }
+    }
+  }
+}
+
+void rd_gat_attn_scores(const rd_real *z, int n_src, int n_dst, int heads, int f,
+                        const rd_real *attn_l, const rd_real *attn_r, rd_real *el, rd_real *er) {
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n_src; i++)
+    for (int h = 0; h < heads; h++) {
+      const rd_real *zi = z + ((size_t)i * heads + h) * f;
+      rd_real l = 0, r = 0;
+      for (int c = 0; c < f; c++) {
+        l += zi[c] * attn_l[h * f + c];
+        r += zi[c] * attn_r[h * f + c];
+      }
+      el[(size_t)i * heads + h] = l;
+      if (i < n_dst) er[(size_t)i * heads + h] = r;
+    }
+}
+
+// out[h,:] = Σ_i ds[i,h] · z[i,h,:] over rows: a serial pass over z, cheap
+// next to the GEMM that produced z, and deterministic.
+static void attn_grad(const rd_real *z, int rows, int heads, int f, const rd_real *ds,
+                      rd_real *out) {
+  memset(out, 0, (size_t)heads * f * sizeof *out);
+  for (int i = 0; i < rows; i++)
+    for (int h = 0; h < heads; h++) {
+      rd_real w = ds[(size_t)i * heads + h];
+      const rd_real *zi = z + ((size_t)i * heads + h) * f;
+      for (int c = 0; c < f; c++) out[h * f + c] += w * zi[c];
+    }
+}
+
+void rd_gat_attn_scores_backward(const rd_real *z, int n_src, int n_dst, int heads, int f,
+                                 const rd_real *attn_l, const rd_real *attn_r,
+                                 const rd_real *del, const rd_real *der, rd_real *dz,
+                                 rd_real *dattn_l, rd_real *dattn_r) {
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < n_src; i++)
+    for (int h = 0; h < heads; h++) {
+      rd_real *dzi = dz + ((size_t)i * heads + h) * f;
+      rd_real l = del[(size_t)i * heads + h], r = i < n_dst ? der[(size_t)i * heads + h] : 0;
+      for (int c = 0; c < f; c++) dzi[c] += l * attn_l[h * f + c] + r * attn_r[h * f + c];
+    }
+  attn_grad(z, n_src, heads, f, del, dattn_l);
+  attn_grad(z, n_dst, heads, f, der, dattn_r);
+}
+
+void rd_gat_edge_logits(const rd_block *b, const rd_real *el, const rd_real *er, int heads,
+                        rd_real *s) {
+#pragma omp parallel for schedule(static)
+  for (int v = 0; v < b->num_dst; v++)
+    for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
+      const rd_real *l = el + (size_t)slot_src(b, v, j) * heads;
+      for (int h = 0; h < heads; h++) s[j * heads + h] = l[h] + er[(size_t)v * heads + h];
+    }
+}
+
+void rd_gat_edge_logits_backward(const rd_block *b, const rd_real *ds, int heads, rd_real *del,
+                                 rd_real *der) {
+#pragma omp parallel for schedule(static)
+  for (int v = 0; v < b->num_dst; v++)
+    for (int h = 0; h < heads; h++) {
+      rd_real sum = 0;
+      for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) sum += ds[j * heads + h];
+      der[(size_t)v * heads + h] = sum;
+    }
+  memset(del, 0, (size_t)b->num_src * heads * sizeof *del);
+#pragma omp parallel
+  {
+    int c0, c1;
+    thread_cols(heads, &c0, &c1);
+    for (int v = 0; v < b->num_dst && c0 < c1; v++)
+      for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
+        rd_real *o = del + (size_t)slot_src(b, v, j) * heads;
+        for (int h = c0; h < c1; h++) o[h] += ds[j * heads + h];
+      }
+  }
+}
+
+void rd_edge_softmax(const rd_block *b, const rd_real *e, int heads, rd_real *alpha) {
+#pragma omp parallel for schedule(static)
+  for (int v = 0; v < b->num_dst; v++) {
+    int64_t lo = b->indptr[v] + v, hi = b->indptr[v + 1] + v;
+    for (int h = 0; h < heads; h++) {
+      rd_real mx = e[lo * heads + h], sum = 0;
+      for (int64_t j = lo + 1; j <= hi; j++)
+        if (e[j * heads + h] > mx) mx = e[j * heads + h];
+      for (int64_t j = lo; j <= hi; j++) {
+        alpha[j * heads + h] = rd_exp(e[j * heads + h] - mx);
+        sum += alpha[j * heads + h];
+      }
+      for (int64_t j = lo; j <= hi; j++) alpha[j * heads + h] /= sum;
+    }
+  }
+}
+
+void rd_edge_softmax_backward(const rd_block *b, const rd_real *alpha, const rd_real *dalpha,
+                              int heads, rd_real *de) {
+#pragma omp parallel for schedule(static)
+  for (int v = 0; v < b->num_dst; v++) {
+    int64_t lo = b->indptr[v] + v, hi = b->indptr[v + 1] + v;
+    for (int h = 0; h < heads; h++) {
+      rd_real dot = 0;
+      for (int64_t j = lo; j <= hi; j++) dot += alpha[j * heads + h] * dalpha[j * heads + h];
+      for (int64_t j = lo; j <= hi; j++)
+        de[j * heads + h] = alpha[j * heads + h] * (dalpha[j * heads + h] - dot);
+    }
+  }
+}
+
+void rd_gat_aggregate(const rd_block *b, const rd_real *alpha, const rd_real *z, int heads, int f,
+                      rd_real *out) {
+  size_t hf = (size_t)heads * f;
+#pragma omp parallel for schedule(static)
+  for (int v = 0; v < b->num_dst; v++) {
+    rd_real *o = out + v * hf;
+    memset(o, 0, hf * sizeof *o);
+    for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
+      const rd_real *zu = z + slot_src(b, v, j) * hf;
+      for (int h = 0; h < heads; h++) {
+        rd_real a = alpha[j * heads + h];
+        for (int c = h * f; c < (h + 1) * f; c++) o[c] += a * zu[c];
+      }
+    }
+  }
+}
+
+void rd_gat_aggregate_backward(const rd_block *b, const rd_real *alpha, const rd_real *z,
+                               const rd_real *dout, int heads, int f, rd_real *dalpha,
+                               rd_real *dz) {
+  size_t hf = (size_t)heads * f;
+#pragma omp parallel for schedule(static)
+  for (int v = 0; v < b->num_dst; v++)
+    for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
+      const rd_real *zu = z + slot_src(b, v, j) * hf, *g = dout + v * hf;
+      for (int h = 0; h < heads; h++) {
+        rd_real dot = 0;
+        for (int c = h * f; c < (h + 1) * f; c++) dot += g[c] * zu[c];
+        dalpha[j * heads + h] = dot;
+      }
+    }
+  memset(dz, 0, (size_t)b->num_src * hf * sizeof *dz);
+#pragma omp parallel
+  {
+    int c0, c1;
+    thread_cols((int)hf, &c0, &c1);
+    for (int v = 0; v < b->num_dst && c0 < c1; v++)
+      for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
+        rd_real *o = dz + slot_src(b, v, j) * hf;
+        const rd_real *g = dout + v * hf;
+        // Walk this thread's columns one head at a time: one weight per run.
+        for (int c = c0; c < c1;) {
+          int h = c / f, end = (h + 1) * f < c1 ? (h + 1) * f : c1;
+          rd_real a = alpha[j * heads + h];
+          for (; c < end; c++) o[c] += a * g[c];
+        }
+      }
+  }
+}

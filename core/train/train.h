@@ -1,0 +1,65 @@
+// The distributed train loop, one MPI rank per partition. Mini-batches come
+// from a global, seeded shuffle of all training nodes cut into global batches
+// of batch_size x ranks; each rank trains on the seeds of each global batch
+// that it owns and gradients are summed with MPI_Allreduce. With METIS'
+// training-node balance each rank sees about batch_size seeds per step, as
+// in DistDGL, and any rank count walks the same global batches, so runs with
+// 1 and R ranks follow the same loss curve.
+#ifndef RUDDER_TRAIN_H
+#define RUDDER_TRAIN_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "comm/exchange.h"
+#include "model/model.h"
+#include "sampler/block.h"
+
+typedef struct rd_train_config {
+  const char *graph_path;      // the shared topology (*.rdg)
+  const char *partition_dir;   // map.rdp + part<rank>.rdp
+  rd_model_config model;       // in_dim / num_classes are filled from the data
+  int num_layers;
+  int fanouts[RD_MAX_LAYERS];  // layer 0 = input side, as DGL's --fan_out
+  int batch_size;              // seeds per rank per step (on average)
+  double lr;
+  int epochs;
+  int64_t max_steps;           // stop after this many steps in total (0: no limit)
+  int eval_every;              // epochs between evaluations (0: only at the end)
+  int64_t eval_nodes;          // evaluate on at most this many valid/test nodes (0: all)
+  uint64_t seed;
+  rd_net_model net;
+  int verify;                  // verify checksums when loading
+  int quiet;                   // no per-epoch lines
+} rd_train_config;
+
+void rd_train_config_defaults(rd_train_config *c);
+
+// One rank's record of one step (the results writer's `steps` rows).
+typedef struct rd_step_metrics {
+  int32_t rank, epoch;
+  int64_t step;
+  int64_t seeds, input_nodes, local_inputs, remote_inputs;
+  int64_t rows_fetched, bytes_received, bytes_sent, messages;
+  double t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated;
+  double loss;  // global mean loss of the step (same on every rank)
+  double acc;   // global training accuracy of the step's seeds
+} rd_step_metrics;
+
+typedef struct rd_train_result {
+  rd_step_metrics *steps;  // this rank's steps
+  int64_t num_steps;
+  double final_loss, train_acc, valid_acc, test_acc;
+  double seconds;          // wall time of the training steps (no evaluation)
+  int weights_identical;   // every rank ends with bit-identical parameters
+} rd_train_result;
+
+// Collective over `comm`. Returns -1 with rd_error() set on bad input (the
+// same on every rank where the input is shared).
+int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res);
+void rd_train_result_free(rd_train_result *res);
+
+// Writes every rank's steps (gathered to rank 0) as CSV. Collective.
+int rd_train_write_steps_csv(MPI_Comm comm, const rd_train_result *res, const char *path);
+
+#endif
