@@ -147,8 +147,8 @@ static int expect_fields(const reader *r, const char *s, int64_t want) {
 // Reports field k (1-based) that starts at s, quoting at most 40 characters of it.
 static int bad_field(const reader *r, const char *s, int64_t k, const char *what) {
   int len = (int)strcspn(s, ",");
-  return rd_error_set("%s:%lld: field %lld ('%.*s') %s", r->path, (long long)r->line,
-                      (long long)k, len < 40 ? len : 40, s, what);
+  return rd_error_set("%s:%lld: field %lld ('%.*s') %s", r->path, (long long)r->line, (long long)k,
+                      len < 40 ? len : 40, s, what);
 }
 
 // Parses field k at *s as an integer in [lo, hi) and moves *s past it and its comma.
@@ -183,7 +183,8 @@ typedef struct {
 static int edge_line(const reader *r, int64_t i, char *s, void *ctx) {
   edge_ctx *e = ctx;
   int64_t u, v;
-  if (expect_fields(r, s, 2) || parse_int(r, &s, 1, 0, e->n, &u) || parse_int(r, &s, 2, 0, e->n, &v))
+  if (expect_fields(r, s, 2) || parse_int(r, &s, 1, 0, e->n, &u) ||
+      parse_int(r, &s, 2, 0, e->n, &v))
     return -1;
   e->src[i] = (rd_node)u;
   e->dst[i] = (rd_node)v;
@@ -205,8 +206,8 @@ static int feat_line(const reader *r, int64_t i, char *s, void *ctx) {
       return rd_error_set("%s:%lld: %lld features per node is too many", r->path,
                           (long long)r->line, (long long)f);
     if (!(c->x = malloc((size_t)c->n * (size_t)f * sizeof *c->x)))
-      return rd_error_set("%s: out of memory for %lld x %lld features", r->path,
-                          (long long)c->n, (long long)f);
+      return rd_error_set("%s: out of memory for %lld x %lld features", r->path, (long long)c->n,
+                          (long long)f);
     c->width = (int32_t)f;
   }
   float *row = c->x + i * c->width;
@@ -216,8 +217,8 @@ static int feat_line(const reader *r, int64_t i, char *s, void *ctx) {
     if (end == s || (*end != ',' && *end != '\0') || !isfinite(row[j]))
       return bad_field(r, s, j + 1, "is not a finite number");
     if ((*end == '\0') != (j + 1 == c->width))
-      return rd_error_set("%s:%lld: expected %d features as on the first line, found %lld",
-                          r->path, (long long)r->line, c->width, (long long)count_fields(line));
+      return rd_error_set("%s:%lld: expected %d features as on the first line, found %lld", r->path,
+                          (long long)r->line, c->width, (long long)count_fields(line));
     s = end + 1;
   }
   return 0;
@@ -309,7 +310,8 @@ int rd_import_ogb(const char *dir, const char *split_name, const char *out_path)
       scan(&r, 1, "one count", count_line, &edges, "%s/raw/num-edge-list.csv.gz", dir))
     return -1;
   const int64_t n = nodes.value, m = edges.value;
-  edge_ctx e = {n, malloc(((size_t)m + 1) * sizeof(rd_node)), malloc(((size_t)m + 1) * sizeof(rd_node))};
+  edge_ctx e = {n, malloc(((size_t)m + 1) * sizeof(rd_node)),
+                malloc(((size_t)m + 1) * sizeof(rd_node))};
   feat_ctx f = {n, 0, NULL};
   label_ctx l = {malloc((size_t)n * sizeof(int32_t)), -1};
   split_ctx s = {n, calloc((size_t)n, 1), 0};
@@ -318,10 +320,12 @@ int rd_import_ogb(const char *dir, const char *split_name, const char *out_path)
   rd_graph g = {.num_nodes = n, .seed = 0};
   int rc = -1;
   if (!e.src || !e.dst || !l.y || !s.mark) {
-    rd_error_set("%s: out of memory for %lld nodes and %lld edges", dir, (long long)n, (long long)m);
+    rd_error_set("%s: out of memory for %lld nodes and %lld edges", dir, (long long)n,
+                 (long long)m);
     goto done;
   }
-  if (scan(&r, m, "the edge count in num-edge-list.csv.gz", edge_line, &e, "%s/raw/edge.csv.gz", dir) ||
+  if (scan(&r, m, "the edge count in num-edge-list.csv.gz", edge_line, &e, "%s/raw/edge.csv.gz",
+           dir) ||
       rd_csr_from_edges(n, e.src, e.dst, m, &indptr, &indices, &g.num_edges))
     goto done;
   // The edge list goes before the features arrive: they are the two largest arrays.

@@ -2,7 +2,7 @@
 # directory, and mpirun set up for CI (root, 2 cores, 2-4 ranks).
 set -euo pipefail
 BIN=${1:?usage: $0 BUILD_DIR}
-DATA=$BIN/tests/data
+DATA=$BIN/tests/data  # also run_experiment's data_dir when run from $BIN/tests
 mkdir -p "$DATA"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # One thread per rank: the ranks already outnumber the cores.

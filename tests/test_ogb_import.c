@@ -109,7 +109,8 @@ static void check_wide(const char *root) {
   snprintf(path, sizeof path, "%s/raw/node-feat.csv.gz", dir);
   char *text = malloc(6 * WIDE * 4 + 1), *p = text;  // fields are "0".."999" plus a separator
   for (int v = 0; v < 6; v++)
-    for (int j = 0; j < WIDE; j++) p += sprintf(p, "%d%c", (v * 7 + j) % 1000, j + 1 < WIDE ? ',' : '\n');
+    for (int j = 0; j < WIDE; j++)
+      p += sprintf(p, "%d%c", (v * 7 + j) % 1000, j + 1 < WIDE ? ',' : '\n');
   make_good(dir);
   put(dir, "raw/node-feat.csv.gz", text);
   free(text);
@@ -136,28 +137,48 @@ typedef struct {
 } bad_case;
 
 static const bad_case bad[] = {
-    {"raw/edge.csv.gz", "0,1\n1,2,3\n", false, NULL, {"edge.csv.gz:2:", "expected 2 fields, found 3"}},
-    {"raw/node-feat.csv.gz", "1,2,3\n4,5,6\n7,x,9\n", false, NULL,
-     {"node-feat.csv.gz:3:", "field 2 ('x') is not a finite number"}},
-    {"raw/node-label.csv.gz", "1\n2\n1.5\n0\n0\n0\n", false, NULL,
-     {"node-label.csv.gz:3:", "field 1 ('1.5') is not a non-negative integer"}},
-    {"raw/num-node-list.csv.gz", "six\n", false, NULL, {"num-node-list.csv.gz:1:", "is not an integer"}},
-    {"raw/edge.csv.gz", "0,1\n\n0,6\n", false, NULL, {"edge.csv.gz:3:", "field 2 (6) outside [0, 6)"}},
-    {"split/sales/test.csv.gz", "5\n-1\n", false, NULL, {"test.csv.gz:2:", "(-1) outside [0, 6)"}},
-    {"split/sales/train.csv.gz", "4\n0\n4\n", false, NULL, {"train.csv.gz:3:", "node id 4 listed twice"}},
-    {"raw/num-node-list.csv.gz", "7\n", false, NULL,
-     {"node-feat.csv.gz: 6 lines, expected 7", "num-node-list.csv.gz"}},
-    {"raw/node-label.csv.gz", "0\n0\n0\n0\n0\n0\n0\n", false, NULL,
-     {"node-label.csv.gz:7: more than 6 lines", "num-node-list.csv.gz"}},
-    {"raw/num-edge-list.csv.gz", "9\n", false, NULL,
-     {"edge.csv.gz: 8 lines, expected 9", "num-edge-list.csv.gz"}},
-    {"raw/node-feat.csv.gz", "1,2,3\n4,5\n", false, NULL,
-     {"node-feat.csv.gz:2:", "expected 3 features as on the first line, found 2"}},
-    {"split/sales/valid.csv.gz", "", false, NULL, {"split/sales/valid.csv.gz", "empty split"}},
-    {"raw/node-label.csv.gz", NULL, false, NULL, {"node-label.csv.gz", "cannot open"}},
-    {"raw/node-feat.csv.gz", NULL, true, NULL, {"node-feat.csv.gz", "truncated or corrupt"}},
-    {NULL, NULL, false, "nope", {"split/nope/train.csv.gz", "cannot open"}},
-    {"split/other/train.csv.gz", "0\n", false, NULL, {"/split", "2 split directories"}},
+    {.rel = "raw/edge.csv.gz",
+     .text = "0,1\n1,2,3\n",
+     .want = {"edge.csv.gz:2:", "expected 2 fields, found 3"}},
+    {.rel = "raw/node-feat.csv.gz",
+     .text = "1,2,3\n4,5,6\n7,x,9\n",
+     .want = {"node-feat.csv.gz:3:", "field 2 ('x') is not a finite number"}},
+    {.rel = "raw/node-label.csv.gz",
+     .text = "1\n2\n1.5\n0\n0\n0\n",
+     .want = {"node-label.csv.gz:3:", "field 1 ('1.5') is not a non-negative integer"}},
+    {.rel = "raw/num-node-list.csv.gz",
+     .text = "six\n",
+     .want = {"num-node-list.csv.gz:1:", "is not an integer"}},
+    {.rel = "raw/edge.csv.gz",
+     .text = "0,1\n\n0,6\n",
+     .want = {"edge.csv.gz:3:", "field 2 (6) outside [0, 6)"}},
+    {.rel = "split/sales/test.csv.gz",
+     .text = "5\n-1\n",
+     .want = {"test.csv.gz:2:", "(-1) outside [0, 6)"}},
+    {.rel = "split/sales/train.csv.gz",
+     .text = "4\n0\n4\n",
+     .want = {"train.csv.gz:3:", "node id 4 listed twice"}},
+    {.rel = "raw/num-node-list.csv.gz",
+     .text = "7\n",
+     .want = {"node-feat.csv.gz: 6 lines, expected 7", "num-node-list.csv.gz"}},
+    {.rel = "raw/node-label.csv.gz",
+     .text = "0\n0\n0\n0\n0\n0\n0\n",
+     .want = {"node-label.csv.gz:7: more than 6 lines", "num-node-list.csv.gz"}},
+    {.rel = "raw/num-edge-list.csv.gz",
+     .text = "9\n",
+     .want = {"edge.csv.gz: 8 lines, expected 9", "num-edge-list.csv.gz"}},
+    {.rel = "raw/node-feat.csv.gz",
+     .text = "1,2,3\n4,5\n",
+     .want = {"node-feat.csv.gz:2:", "expected 3 features as on the first line, found 2"}},
+    {.rel = "split/sales/valid.csv.gz",
+     .text = "",
+     .want = {"split/sales/valid.csv.gz", "empty split"}},
+    {.rel = "raw/node-label.csv.gz", .want = {"node-label.csv.gz", "cannot open"}},
+    {.rel = "raw/node-feat.csv.gz",
+     .truncate = true,
+     .want = {"node-feat.csv.gz", "truncated or corrupt"}},
+    {.split = "nope", .want = {"split/nope/train.csv.gz", "cannot open"}},
+    {.rel = "split/other/train.csv.gz", .text = "0\n", .want = {"/split", "2 split directories"}},
 };
 
 int main(void) {
@@ -189,7 +210,8 @@ int main(void) {
     }
     CHECK(rd_import_ogb(dir, c->split, out) == -1, "case %zu imported", i);
     for (int k = 0; k < 2; k++)
-      CHECK(strstr(rd_error(), c->want[k]), "case %zu: \"%s\" lacks \"%s\"", i, rd_error(), c->want[k]);
+      CHECK(strstr(rd_error(), c->want[k]), "case %zu: \"%s\" lacks \"%s\"", i, rd_error(),
+            c->want[k]);
     CHECK(access(out, F_OK) != 0, "case %zu left %s behind", i, out);
   }
   rm_rf(root);

@@ -34,6 +34,7 @@ const char *rd_file_kind_name(uint32_t kind) {
   case RD_KIND_GRAPH: return "graph";
   case RD_KIND_PARTMAP: return "partition map";
   case RD_KIND_PART: return "partition";
+  case RD_KIND_TRACE: return "trace";
   default: return "unknown";
   }
 }

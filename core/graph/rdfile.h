@@ -15,7 +15,7 @@
 #define RD_FILE_MAX_SECTIONS 16
 #define RD_FILE_META 16
 
-enum rd_file_kind { RD_KIND_GRAPH = 1, RD_KIND_PARTMAP = 2, RD_KIND_PART = 3 };
+enum rd_file_kind { RD_KIND_GRAPH = 1, RD_KIND_PARTMAP = 2, RD_KIND_PART = 3, RD_KIND_TRACE = 4 };
 
 typedef struct rd_section_desc {
   uint32_t id;         // kind-specific section id, 0 = unused slot

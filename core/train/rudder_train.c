@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "error.h"
+#include "registry.h"
+#include "results.h"
 #include "sampler/sampler.h"
 #include "train.h"
 
@@ -19,7 +21,14 @@ static void usage(void) {
           "  --hidden N (256)  --heads N (4, GAT)  --dropout P (0.5)  --lr X (0.003)\n"
           "  --epochs N (10)  --max-steps N  --eval-every E (end only)  --eval-nodes N (all)\n"
           "  --seed S (1)  --net-latency-us A  --net-gbps B  (alpha-beta network emulation, off)\n"
-          "  --steps-csv FILE  per-step metrics of every rank  --no-verify  --quiet\n");
+          "  --steps-csv FILE  per-step metrics of every rank  --no-verify  --quiet\n"
+          "persistent buffer:\n"
+          "  --policy NAME (none)  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
+          "  --alpha A (0.05)  --delta D (25: staleness age, window)  --period P (delta)\n"
+          "  --replace-fraction F (0: every stale slot)  --record-trace PREFIX (writes PREFIX.<rank>)\n"
+          "  --policy-options K=V,...  (agents: endpoint, model, ...)\n"
+          "results:\n"
+          "  --results FILE.h5 --run-id ID [--attr KEY=VALUE ...]  (docs/RESULTS.md)\n");
 }
 
 static int parse_num(const char *opt, const char *s, double lo, double hi, double *out) {
@@ -38,6 +47,8 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   rd_train_config cfg;
   rd_train_config_defaults(&cfg);
+  rd_prefetch_config *pc = &cfg.prefetch;
+  pc->policy = rd_policy_find("none");
   const char *steps_csv = NULL;
   static const struct option opts[] = {
       {"graph", 1, 0, 'g'},      {"partition", 1, 0, 'p'}, {"model", 1, 0, 'm'},
@@ -46,7 +57,15 @@ int main(int argc, char **argv) {
       {"epochs", 1, 0, 'e'},     {"max-steps", 1, 0, 'M'}, {"eval-every", 1, 0, 'E'},
       {"eval-nodes", 1, 0, 'N'}, {"seed", 1, 0, 's'},      {"net-latency-us", 1, 0, 'A'},
       {"net-gbps", 1, 0, 'B'},   {"steps-csv", 1, 0, 'c'}, {"no-verify", 0, 0, 'V'},
-      {"quiet", 0, 0, 'q'},      {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+      {"quiet", 0, 0, 'q'},      {"help", 0, 0, 'h'},      {"policy", 1, 0, 'P'},
+      {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'}, {"alpha", 1, 0, 'x'},
+      {"delta", 1, 0, 'D'},      {"period", 1, 0, 'T'},    {"replace-fraction", 1, 0, 'r'},
+      {"record-trace", 1, 0, 't'}, {"policy-options", 1, 0, 'O'}, {"results", 1, 0, 'o'},
+      {"run-id", 1, 0, 'I'},     {"attr", 1, 0, 'k'},      {0, 0, 0, 0}};
+  const char *results = NULL, *run_id = "run";
+  enum { MAX_ATTRS = 64 };
+  char *keys[MAX_ATTRS], *values[MAX_ATTRS];
+  int num_attrs = 0;
   int c, idx, rc = 0;
   double v;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
@@ -76,6 +95,27 @@ int main(int argc, char **argv) {
     case 'c': steps_csv = optarg; break;
     case 'V': cfg.verify = 0; break;
     case 'q': cfg.quiet = 1; break;
+    case 'P': rc = (pc->policy = rd_policy_find(optarg)) ? 0 : -1; break;
+    case 'F': rc = parse_num(name, optarg, 0, 1, &pc->capacity_fraction); break;
+    case 'R': rc = parse_num(name, optarg, 0, 2e9, &v); pc->capacity_rows = (int64_t)v; break;
+    case 'x': rc = parse_num(name, optarg, 1e-6, 0.999, &pc->alpha); break;
+    case 'D': rc = parse_num(name, optarg, 1, 1e9, &v); pc->delta = (int64_t)v; break;
+    case 'T': rc = parse_num(name, optarg, 1, 1e9, &v); pc->params.period = (int64_t)v; break;
+    case 'r': rc = parse_num(name, optarg, 0, 1, &pc->params.fraction); break;
+    case 't': cfg.record_trace = optarg; break;
+    case 'O': pc->params.options = optarg; break;
+    case 'o': results = optarg; break;
+    case 'I': run_id = optarg; break;
+    case 'k': {
+      char *eq = strchr(optarg, '=');
+      if (!eq || eq == optarg || num_attrs == MAX_ATTRS) {
+        rc = rd_error_set("--attr: '%s' is not KEY=VALUE (at most %d)", optarg, MAX_ATTRS);
+        break;
+      }
+      keys[num_attrs] = strndup(optarg, (size_t)(eq - optarg));
+      values[num_attrs++] = eq + 1;
+      break;
+    }
     default:
       if (rank == 0) usage();
       MPI_Finalize();
@@ -86,25 +126,46 @@ int main(int argc, char **argv) {
     rc = rd_error_set("--graph and --partition are required (and nothing else positional)");
   rd_train_result res;
   if (rc == 0) rc = rd_train(MPI_COMM_WORLD, &cfg, &res);
-  if (rc == 0 && steps_csv) rc = rd_train_write_steps_csv(MPI_COMM_WORLD, &res, steps_csv);
+  rd_gathered all = {0};
+  if (rc == 0 && (steps_csv || results)) rc = rd_train_gather(MPI_COMM_WORLD, &res, &all);
+  if (rc == 0 && rank == 0 && steps_csv) rc = rd_train_write_steps_csv(&all, steps_csv);
+  if (rc == 0 && rank == 0 && results) {
+    int ranks;
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    const rd_run_record rec = {.run_id = run_id, .attr_keys = (const char *const *)keys,
+                               .attr_values = (const char *const *)values, .num_attrs = num_attrs,
+                               .res = &res, .ranks = ranks, .epochs = cfg.epochs,
+                               .steps = all.steps, .num_steps = all.num_steps,
+                               .decisions = all.decisions, .num_decisions = all.num_decisions,
+                               .preload_rows = all.preload_rows, .capacity = all.capacity,
+                               .halo_size = all.halo_size};
+    rc = rd_results_write_run(results, &rec);
+  }
+  rd_gathered_free(&all);
+  for (int i = 0; i < num_attrs; i++) free(keys[i]);
   if (rc != 0) {
     fprintf(stderr, "rudder_train (rank %d): %s\n", rank, rd_error());
     MPI_Finalize();
     return 1;
   }
-  int64_t totals[3] = {0, 0, 0};  // rows fetched, bytes received, remote inputs
+  // rows fetched, bytes received, remote inputs, buffer hits, preload rows
+  int64_t totals[5] = {0, 0, 0, 0, res.preload_rows};
   for (int64_t i = 0; i < res.num_steps; i++) {
     totals[0] += res.steps[i].rows_fetched;
     totals[1] += res.steps[i].bytes_received;
     totals[2] += res.steps[i].remote_inputs;
+    totals[3] += res.steps[i].buffer.hits;
   }
-  MPI_Allreduce(MPI_IN_PLACE, totals, 3, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, totals, 5, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
   if (rank == 0)
-    printf("done: %lld steps in %.2f s | %s | loss %.4f | accuracy train %.4f valid %.4f test %.4f "
-           "| rows fetched %lld (%.1f MB) | weights identical across ranks: %s\n",
+    printf("done: %lld steps in %.2f s | %s, policy %s | loss %.4f | accuracy train %.4f valid %.4f "
+           "test %.4f | rows fetched %lld (%.1f MB) + %lld preloaded | buffer hit rate %.4f | "
+           "weights identical across ranks: %s\n",
            (long long)res.num_steps, res.seconds, rd_model_kind_name(cfg.model.kind),
-           res.final_loss, res.train_acc, res.valid_acc, res.test_acc, (long long)totals[0],
-           (double)totals[1] / 1e6, res.weights_identical ? "yes" : "NO");
+           pc->policy->name, res.final_loss, res.train_acc, res.valid_acc, res.test_acc,
+           (long long)totals[0], (double)totals[1] / 1e6, (long long)totals[4],
+           totals[2] ? (double)totals[3] / (double)totals[2] : 0.0,
+           res.weights_identical ? "yes" : "NO");
   rd_train_result_free(&res);
   MPI_Finalize();
   return 0;

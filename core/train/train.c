@@ -1,10 +1,13 @@
 #include "train.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buffer/trace.h"
+#include "buffer/vip.h"
 #include "error.h"
 #include "graph/part.h"
 #include "grow.h"
@@ -12,6 +15,7 @@
 #include "optim/adam.h"
 #include "rng.h"
 #include "sampler/sampler.h"
+#include "sort.h"
 
 _Static_assert(sizeof(rd_real) == sizeof(float), "the trainer exchanges float32 features and gradients");
 
@@ -25,6 +29,7 @@ void rd_train_config_defaults(rd_train_config *c) {
                          .epochs = 10, .seed = 1, .verify = 1};
   c->model = (rd_model_config){.kind = RD_MODEL_SAGE, .num_layers = 2, .hidden = 256, .heads = 4,
                                .dropout = 0.5f, .seed = 1};
+  rd_prefetch_config_defaults(&c->prefetch);
 }
 
 static double now(void) {
@@ -43,41 +48,78 @@ typedef struct trainer {
   rd_exchange *ex;
   rd_model *model;
   rd_adam adam;
+  rd_prefetcher pf;
+  float *buffer_rows;       // [capacity x F]: the persistent buffer's feature rows
+  rd_node *preload;         // rows to fetch into the buffer before the first step
+  int32_t *preload_slot;
+  int64_t num_preload;
+  rd_trace_writer *trace;
+  float *halo_vip;          // inclusion probability of each halo node (vip policy, traces)
+  int64_t per_epoch, total_steps;
   // Per-step scratch, grown on demand and reused.
-  rd_node *seeds;
-  int32_t *labels, *req_owner, *req_row, *req_pos;
+  rd_node *seeds, *remote;
+  uint64_t *keys, *keys_tmp;  // (remote id << 32 | row in x), sorted by id
+  int32_t *labels, *req_owner, *req_row;
   float *x, *fetched;
   rd_real *dlogits;
-  int64_t cap_seeds, cap_labels, cap_owner, cap_row, cap_pos, cap_x, cap_fetched, cap_dlogits;
+  int64_t cap_seeds, cap_remote, cap_keys, cap_tmp, cap_labels, cap_owner, cap_row, cap_x,
+      cap_fetched, cap_dlogits;
 } trainer;
 
+static void request(trainer *t, int64_t k, rd_node v) {
+  t->req_owner[k] = t->p.owner[v];
+  t->req_row[k] = t->p.local[v];
+}
+
 // Fills the input feature matrix of `mb`: local rows from this rank's
-// partition, remote rows fetched from their owners.
-static int gather_inputs(trainer *t, const rd_minibatch *mb, rd_fetch_stats *fs, int64_t *remote) {
+// partition; remote rows from the persistent buffer when it holds them,
+// else fetched from their owners together with any replacement rows the
+// policy asked for. Eval steps (step < 0) bypass the buffer.
+static int gather_inputs(trainer *t, const rd_minibatch *mb, int64_t step, rd_fetch_stats *fs,
+                         rd_prefetch_metrics *pm) {
   const int F = t->p.num_features;
-  const int32_t *owner = t->p.owner, *local = t->p.local;
+  const size_t row_bytes = (size_t)F * sizeof(float);
   t->x = rd_grow(t->x, &t->cap_x, (int64_t)mb->num_nodes * F + 1, sizeof *t->x);
-  t->req_owner = rd_grow(t->req_owner, &t->cap_owner, mb->num_nodes + 1, sizeof(int32_t));
-  t->req_row = rd_grow(t->req_row, &t->cap_row, mb->num_nodes + 1, sizeof(int32_t));
-  t->req_pos = rd_grow(t->req_pos, &t->cap_pos, mb->num_nodes + 1, sizeof(int32_t));
+  t->keys = rd_grow(t->keys, &t->cap_keys, mb->num_nodes + 1, sizeof *t->keys);
   int64_t n = 0;
   for (int32_t i = 0; i < mb->num_nodes; i++) {
     const rd_node v = mb->nodes[i];
-    if (owner[v] == t->rank) {
-      memcpy(t->x + (int64_t)i * F, t->p.features + (int64_t)local[v] * F, (size_t)F * sizeof(float));
-    } else {
-      t->req_owner[n] = owner[v];
-      t->req_row[n] = local[v];
-      t->req_pos[n++] = i;
-    }
+    if (t->p.owner[v] == t->rank)
+      memcpy(t->x + (int64_t)i * F, t->p.features + (int64_t)t->p.local[v] * F, row_bytes);
+    else
+      t->keys[n++] = (uint64_t)v << 32 | (uint32_t)i;
   }
-  // The persistent buffer plugs in here: remote inputs split into buffer
-  // hits (copied from the buffer) and misses (the only rows fetched).
-  *remote = n;
-  t->fetched = rd_grow(t->fetched, &t->cap_fetched, n * F + 1, sizeof *t->fetched);
-  if (rd_exchange_fetch(t->ex, n, t->req_owner, t->req_row, t->fetched, fs)) return -1;
-  for (int64_t j = 0; j < n; j++)
-    memcpy(t->x + (int64_t)t->req_pos[j] * F, t->fetched + j * F, (size_t)F * sizeof(float));
+  t->keys_tmp = rd_grow(t->keys_tmp, &t->cap_tmp, n + 1, sizeof *t->keys_tmp);
+  rd_sort_by_hi32(t->keys, t->keys_tmp, n);
+  t->remote = rd_grow(t->remote, &t->cap_remote, n + 1, sizeof *t->remote);
+  for (int64_t i = 0; i < n; i++) t->remote[i] = (rd_node)(t->keys[i] >> 32);
+#define X_ROW(i) (t->x + (int64_t)(uint32_t)t->keys[i] * F)
+  t->req_owner = rd_grow(t->req_owner, &t->cap_owner, n + 1, sizeof *t->req_owner);
+  t->req_row = rd_grow(t->req_row, &t->cap_row, n + 1, sizeof *t->req_row);
+  if (step < 0) {  // evaluation: fetch every remote row, leave the buffer alone
+    for (int64_t i = 0; i < n; i++) request(t, i, t->remote[i]);
+    t->fetched = rd_grow(t->fetched, &t->cap_fetched, n * F + 1, sizeof *t->fetched);
+    if (rd_exchange_fetch(t->ex, n, t->req_owner, t->req_row, t->fetched, fs)) return -1;
+    for (int64_t i = 0; i < n; i++) memcpy(X_ROW(i), t->fetched + i * F, row_bytes);
+    return 0;
+  }
+  if (t->trace && rd_trace_writer_step(t->trace, t->remote, n)) return -1;
+  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, t->remote, n, NULL, step, pm);
+  const int64_t nreq = plan->misses + plan->num_prefetch;
+  t->req_owner = rd_grow(t->req_owner, &t->cap_owner, nreq + 1, sizeof *t->req_owner);
+  t->req_row = rd_grow(t->req_row, &t->cap_row, nreq + 1, sizeof *t->req_row);
+  for (int64_t k = 0; k < plan->misses; k++) request(t, k, t->remote[plan->miss_access[k]]);
+  for (int64_t k = 0; k < plan->num_prefetch; k++)
+    request(t, plan->misses + k, t->pf.halo[plan->prefetch_halo[k]]);
+  t->fetched = rd_grow(t->fetched, &t->cap_fetched, nreq * F + 1, sizeof *t->fetched);
+  if (rd_exchange_fetch(t->ex, nreq, t->req_owner, t->req_row, t->fetched, fs)) return -1;
+  for (int64_t i = 0; i < n; i++)
+    if (plan->slot[i] >= 0) memcpy(X_ROW(i), t->buffer_rows + (int64_t)plan->slot[i] * F, row_bytes);
+  for (int64_t k = 0; k < plan->misses; k++) memcpy(X_ROW(plan->miss_access[k]), t->fetched + k * F, row_bytes);
+  for (int64_t f = 0; f < plan->num_fill; f++)
+    memcpy(t->buffer_rows + (int64_t)plan->fill[f].slot * F, t->fetched + (int64_t)plan->fill[f].row * F,
+           row_bytes);
+#undef X_ROW
   return 0;
 }
 
@@ -108,8 +150,7 @@ static int evaluate(trainer *t, const int32_t *rows, int64_t count, int64_t limi
     int32_t n = 0;
     for (int64_t i = b * B; i < mine && i < (b + 1) * B; i++) ids[n++] = t->p.owned[rows[i * stride]];
     const rd_minibatch *mb = rd_sample(t->sampler, ids, n, EVAL_EPOCH, (uint64_t)b);
-    int64_t remote;
-    if (gather_inputs(t, mb, &fs, &remote)) {
+    if (gather_inputs(t, mb, -1, &fs, NULL)) {
       free(ids);
       return -1;
     }
@@ -130,6 +171,79 @@ static int evaluate(trainer *t, const int32_t *rows, int64_t count, int64_t limi
   free(ids);
   MPI_Allreduce(MPI_IN_PLACE, tally, 2, MPI_DOUBLE, MPI_SUM, t->comm);
   *acc = tally[1] > 0 ? tally[0] / tally[1] : 0;
+  return 0;
+}
+
+// The halo's inclusion probabilities when the seeds are this rank's
+// training nodes, each in a step's batch with probability `seed_prob`.
+static int halo_vip(trainer *t, const int *fanouts, double seed_prob) {
+  const int64_t nt = t->p.num_train;
+  rd_node *seeds = malloc(((size_t)nt + 1) * sizeof *seeds);
+  float *p = malloc((size_t)t->g.num_nodes * sizeof *p);
+  t->halo_vip = malloc(((size_t)t->p.num_halo + 1) * sizeof *t->halo_vip);
+  int rc = -1;
+  if (seeds && p && t->halo_vip) {
+    for (int64_t i = 0; i < nt; i++) seeds[i] = t->p.owned[t->p.train[i]];
+    rc = rd_vip(&t->g, seeds, nt, seed_prob > 1 ? 1 : seed_prob, t->cfg->num_layers, fanouts, p);
+    for (int64_t i = 0; rc == 0 && i < t->p.num_halo; i++) t->halo_vip[i] = p[t->p.halo[i]];
+  } else {
+    rd_error_set("out of memory for inclusion probabilities");
+  }
+  free(seeds);
+  free(p);
+  return rc;
+}
+
+// The persistent buffer: its policy's initial ranking of the halo, the
+// prefetcher, the buffer rows, and the trace writer.
+static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
+  const rd_train_config *cfg = t->cfg;
+  const rd_policy_ops *ops = cfg->prefetch.policy;
+  if (!ops) return rd_error_set("no buffer policy given");
+  if ((ops->init == RD_INIT_VIP || cfg->record_trace) && halo_vip(t, fanouts, seed_prob)) return -1;
+  if (ops->rule == RD_RULE_BELADY)
+    return rd_error_set("policy %s needs the future: run it on a recorded trace with rudder_replay",
+                        ops->name);
+  float *score = NULL;
+  if (ops->init == RD_INIT_DEGREE) {
+    score = malloc(((size_t)t->p.num_halo + 1) * sizeof *score);
+    for (int64_t i = 0; i < t->p.num_halo; i++) score[i] = (float)t->p.halo_degree[i];
+  }
+  const int rc = rd_prefetcher_init(&t->pf, &cfg->prefetch, t->g.num_nodes, t->p.halo, t->p.num_halo,
+                                    ops->init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
+                                    &t->preload, &t->preload_slot, &t->num_preload);
+  free(score);
+  if (rc) return -1;
+  const int64_t rows = t->pf.buf.cfg.capacity * t->p.num_features;
+  t->buffer_rows = malloc(((size_t)rows + 1) * sizeof *t->buffer_rows);
+  if (!t->buffer_rows)
+    return rd_error_set("out of memory for a %lld-row buffer", (long long)t->pf.buf.cfg.capacity);
+  if (cfg->record_trace) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s.%d", cfg->record_trace, t->rank);
+    rd_trace_info info = {.rank = t->rank, .parts = t->size, .num_features = t->p.num_features,
+                          .batch_size = cfg->batch_size, .num_layers = cfg->num_layers,
+                          .num_nodes = t->g.num_nodes, .seed = cfg->seed};
+    memcpy(info.fanouts, fanouts, (size_t)cfg->num_layers * sizeof *fanouts);
+    if (!(t->trace = rd_trace_writer_open(path, &info))) return -1;
+  }
+  return 0;
+}
+
+// Collective: fetches the initial buffer contents (every rank, even with none).
+static int preload_buffer(trainer *t, int64_t *rows) {
+  const int F = t->p.num_features;
+  const int64_t n = t->num_preload;
+  t->req_owner = rd_grow(t->req_owner, &t->cap_owner, n + 1, sizeof *t->req_owner);
+  t->req_row = rd_grow(t->req_row, &t->cap_row, n + 1, sizeof *t->req_row);
+  for (int64_t i = 0; i < n; i++) request(t, i, t->preload[i]);
+  t->fetched = rd_grow(t->fetched, &t->cap_fetched, n * F + 1, sizeof *t->fetched);
+  rd_fetch_stats fs = {0};
+  if (rd_exchange_fetch(t->ex, n, t->req_owner, t->req_row, t->fetched, &fs)) return -1;
+  for (int64_t i = 0; i < n; i++)
+    memcpy(t->buffer_rows + (int64_t)t->preload_slot[i] * F, t->fetched + i * F,
+           (size_t)F * sizeof(float));
+  *rows = n;
   return 0;
 }
 
@@ -163,17 +277,26 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   if (!(t->model = rd_model_create(&mc))) return -1;
   if (rd_adam_init(&t->adam, rd_model_num_params(t->model), (float)cfg->lr)) return -1;
   t->ex = rd_exchange_create(comm, t->p.features, t->p.num_owned, t->p.num_features, cfg->net);
-  return 0;
+
+  const int64_t T = t->g.num_train, G = (int64_t)cfg->batch_size * t->size;
+  t->per_epoch = (T + G - 1) / G;
+  t->total_steps = t->per_epoch * cfg->epochs;
+  if (cfg->max_steps > 0 && cfg->max_steps < t->total_steps) t->total_steps = cfg->max_steps;
+  return start_prefetcher(t, fanouts, (double)G / (double)T);
 }
 
 static void teardown(trainer *t) {
+  rd_trace_writer_abort(t->trace);
+  rd_prefetcher_free(&t->pf);
+  free(t->buffer_rows); free(t->preload); free(t->preload_slot); free(t->halo_vip);
+  free(t->remote); free(t->keys); free(t->keys_tmp);
   rd_exchange_free(t->ex);
   rd_adam_free(&t->adam);
   rd_model_free(t->model);
   rd_sampler_free(t->sampler);
   rd_part_free(&t->p);
   rd_graph_free(&t->g);
-  free(t->seeds); free(t->labels); free(t->req_owner); free(t->req_row); free(t->req_pos);
+  free(t->seeds); free(t->labels); free(t->req_owner); free(t->req_row);
   free(t->x); free(t->fetched); free(t->dlogits);
 }
 
@@ -185,8 +308,8 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
   const rd_minibatch *mb = rd_sample(t->sampler, t->seeds, n, (uint64_t)epoch, (uint64_t)step);
   const double t1 = now();
   rd_fetch_stats fs = {0};
-  int64_t remote;
-  if (gather_inputs(t, mb, &fs, &remote)) return -1;
+  rd_prefetch_metrics pm;
+  if (gather_inputs(t, mb, step, &fs, &pm)) return -1;
   const double t2 = now();
   const size_t np = rd_model_num_params(t->model);
   rd_real *grads = rd_model_grads(t->model);
@@ -215,13 +338,14 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
   rd_adam_step(&t->adam, rd_model_params(t->model), grads);
   const double t5 = now();
   *m = (rd_step_metrics){.rank = t->rank, .epoch = epoch, .step = step, .seeds = n,
-                         .input_nodes = mb->num_nodes, .local_inputs = mb->num_nodes - remote,
-                         .remote_inputs = remote, .rows_fetched = fs.rows_fetched,
+                         .input_nodes = mb->num_nodes, .local_inputs = mb->num_nodes - pm.remote,
+                         .remote_inputs = pm.remote, .rows_fetched = fs.rows_fetched,
                          .bytes_received = fs.bytes_received, .bytes_sent = fs.bytes_sent,
                          .messages = fs.messages, .t_sample = t1 - t0, .t_fetch = t2 - t1,
                          .t_compute = (t3 - t2) + (t5 - t4), .t_allreduce = t4 - t3,
                          .t_step = t5 - t0, .t_emulated = fs.emulated_seconds, .loss = tally[0],
-                         .acc = tally[1] / (double)(hi - lo)};
+                         .acc = tally[1] / (double)(hi - lo), .buffer = pm};
+  rd_prefetcher_record(&t->pf, &pm, t2 - t1, t5 - t0);
   return 0;
 }
 
@@ -238,9 +362,13 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
     return -1;
   }
   const int64_t T = t.g.num_train, G = (int64_t)cfg->batch_size * t.size;
-  const int64_t per_epoch = (T + G - 1) / G;
-  int64_t total = per_epoch * cfg->epochs;
-  if (cfg->max_steps > 0 && cfg->max_steps < total) total = cfg->max_steps;
+  const int64_t per_epoch = t.per_epoch, total = t.total_steps;
+  res->capacity = t.pf.buf.cfg.capacity;
+  res->halo_size = t.p.num_halo;
+  if (preload_buffer(&t, &res->preload_rows)) {
+    teardown(&t);
+    return -1;
+  }
   res->steps = calloc((size_t)total + 1, sizeof *res->steps);
   rd_node *perm = malloc((size_t)T * sizeof *perm);
   const double start = now();
@@ -281,6 +409,13 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   }
   res->num_steps = step;
   res->seconds = now() - start;
+  if (cfg->prefetch.policy->drain && t.pf.state)
+    res->num_decisions = cfg->prefetch.policy->drain(t.pf.state, &res->decisions);
+  if (rc == 0 && t.trace) {
+    rc = rd_trace_writer_close(t.trace, t.p.halo, t.p.halo_owner, t.p.halo_degree, t.halo_vip,
+                               t.p.num_halo);
+    t.trace = NULL;
+  }
   if (rc == 0) rc = evaluate(&t, t.p.test, t.p.num_test, cfg->eval_nodes, &res->test_acc);
   if (rc == 0) rc = evaluate(&t, t.p.train, t.p.num_train, cfg->eval_nodes, &res->train_acc);
   // Data parallelism keeps replicas identical: compare bit patterns.
@@ -304,53 +439,99 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
 }
 
 void rd_train_result_free(rd_train_result *res) {
+  for (int64_t i = 0; i < res->num_decisions; i++) free(res->decisions[i].raw);
+  free(res->decisions);
   free(res->steps);
   memset(res, 0, sizeof *res);
 }
 
-int rd_train_write_steps_csv(MPI_Comm comm, const rd_train_result *res, const char *path) {
-  int rank, size;
+// Gathers `count` items of `size` bytes from every rank to rank 0.
+static void *gather_bytes(MPI_Comm comm, const void *data, int64_t count, size_t size, int64_t *total) {
+  int rank, ranks;
   MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  const int bytes = (int)(res->num_steps * (int64_t)sizeof(rd_step_metrics));
-  rd_step_metrics *all = NULL;
-  int *counts = NULL, *offs = NULL;
-  if (rank == 0) {
-    counts = malloc((size_t)size * sizeof *counts);
-    offs = malloc((size_t)size * sizeof *offs);
-  }
+  MPI_Comm_size(comm, &ranks);
+  const int bytes = (int)(count * (int64_t)size);
+  int *counts = rank == 0 ? malloc((size_t)ranks * sizeof *counts) : NULL;
+  int *offs = rank == 0 ? malloc((size_t)ranks * sizeof *offs) : NULL;
   MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
-  int64_t total = 0;
-  if (rank == 0) {
-    for (int r = 0; r < size; r++) {
-      offs[r] = (int)total;
-      total += counts[r];
-    }
-    all = malloc((size_t)total + 1);
+  int64_t all = 0;
+  for (int r = 0; rank == 0 && r < ranks; r++) {
+    offs[r] = (int)all;
+    all += counts[r];
   }
-  MPI_Gatherv(res->steps, bytes, MPI_BYTE, all, counts, offs, MPI_BYTE, 0, comm);
-  int rc = 0;
-  if (rank == 0) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-      rc = rd_error_set("%s: cannot create", path);
-    } else {
-      fprintf(f, "rank,epoch,step,seeds,input_nodes,local_inputs,remote_inputs,rows_fetched,"
-                 "bytes_received,bytes_sent,messages,t_sample,t_fetch,t_compute,t_allreduce,"
-                 "t_step,t_emulated,loss,acc\n");
-      for (int64_t i = 0; i < total / (int64_t)sizeof(rd_step_metrics); i++) {
-        const rd_step_metrics *m = &all[i];
-        fprintf(f, "%d,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.7g,%.5f\n",
-                m->rank, m->epoch, (long long)m->step, (long long)m->seeds, (long long)m->input_nodes,
-                (long long)m->local_inputs, (long long)m->remote_inputs, (long long)m->rows_fetched,
-                (long long)m->bytes_received, (long long)m->bytes_sent, (long long)m->messages,
-                m->t_sample, m->t_fetch, m->t_compute, m->t_allreduce, m->t_step, m->t_emulated,
-                m->loss, m->acc);
-      }
-      if (fclose(f) != 0) rc = rd_error_set("%s: write failed", path);
-    }
+  void *out = rank == 0 ? malloc((size_t)all + 1) : NULL;
+  MPI_Gatherv(data, bytes, MPI_BYTE, out, counts, offs, MPI_BYTE, 0, comm);
+  free(counts);
+  free(offs);
+  *total = all / (int64_t)size;
+  return out;
+}
+
+// A decision on the wire: fixed size, the raw answer truncated.
+typedef struct wire_decision {
+  int32_t rank;
+  rd_decision d;
+  char raw[1024];
+} wire_decision;
+
+int rd_train_gather(MPI_Comm comm, const rd_train_result *res, rd_gathered *g) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  memset(g, 0, sizeof *g);
+  g->steps = gather_bytes(comm, res->steps, res->num_steps, sizeof *res->steps, &g->num_steps);
+  wire_decision *mine = calloc((size_t)res->num_decisions + 1, sizeof *mine);
+  for (int64_t i = 0; i < res->num_decisions; i++) {
+    mine[i].rank = rank;
+    mine[i].d = res->decisions[i];
+    mine[i].d.raw = NULL;
+    snprintf(mine[i].raw, sizeof mine[i].raw, "%s", res->decisions[i].raw ? res->decisions[i].raw : "");
   }
-  free(all); free(counts); free(offs);
-  MPI_Bcast(&rc, 1, MPI_INT, 0, comm);
-  return rc;
+  int64_t nd;
+  wire_decision *all = gather_bytes(comm, mine, res->num_decisions, sizeof *mine, &nd);
+  free(mine);
+  int64_t totals[3] = {res->preload_rows, res->capacity, res->halo_size};
+  MPI_Reduce(rank == 0 ? MPI_IN_PLACE : totals, totals, 3, MPI_INT64_T, MPI_SUM, 0, comm);
+  if (rank != 0) return 0;
+  g->decisions = malloc(((size_t)nd + 1) * sizeof *g->decisions);
+  for (int64_t i = 0; i < nd; i++) {
+    g->decisions[i] = (rd_rank_decision){all[i].rank, all[i].d};
+    g->decisions[i].d.raw = strdup(all[i].raw);
+  }
+  g->num_decisions = nd;
+  free(all);
+  g->preload_rows = totals[0];
+  g->capacity = totals[1];
+  g->halo_size = totals[2];
+  return 0;
+}
+
+void rd_gathered_free(rd_gathered *g) {
+  for (int64_t i = 0; i < g->num_decisions; i++) free(g->decisions[i].d.raw);
+  free(g->decisions);
+  free(g->steps);
+  memset(g, 0, sizeof *g);
+}
+
+int rd_train_write_steps_csv(const rd_gathered *g, const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) return rd_error_set("%s: cannot create: %s", path, strerror(errno));
+  fprintf(f, "rank,epoch,step,seeds,input_nodes,local_inputs,remote_inputs,rows_fetched,"
+             "bytes_received,bytes_sent,messages,t_sample,t_fetch,t_compute,t_allreduce,"
+             "t_step,t_emulated,loss,acc,hits,misses,prefetched,evicted,occupancy,replaced,"
+             "t_lookup,t_replace\n");
+  for (int64_t i = 0; i < g->num_steps; i++) {
+    const rd_step_metrics *m = &g->steps[i];
+    fprintf(f, "%d,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
+               "%.7g,%.5f,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%.6f\n",
+            m->rank, m->epoch, (long long)m->step, (long long)m->seeds, (long long)m->input_nodes,
+            (long long)m->local_inputs, (long long)m->remote_inputs, (long long)m->rows_fetched,
+            (long long)m->bytes_received, (long long)m->bytes_sent, (long long)m->messages,
+            m->t_sample, m->t_fetch, m->t_compute, m->t_allreduce, m->t_step, m->t_emulated,
+            m->loss, m->acc, (long long)m->buffer.hits, (long long)m->buffer.misses,
+            (long long)m->buffer.prefetched, (long long)m->buffer.evicted,
+            (long long)m->buffer.occupancy, m->buffer.replaced, m->buffer.lookup_seconds,
+            m->buffer.replace_seconds);
+  }
+  if (fclose(f) != 0) return rd_error_set("%s: write failed: %s", path, strerror(errno));
+  return 0;
 }

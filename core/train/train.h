@@ -11,6 +11,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "buffer/prefetcher.h"
 #include "comm/exchange.h"
 #include "model/model.h"
 #include "sampler/block.h"
@@ -31,6 +32,8 @@ typedef struct rd_train_config {
   rd_net_model net;
   int verify;                  // verify checksums when loading
   int quiet;                   // no per-epoch lines
+  rd_prefetch_config prefetch; // the persistent buffer and its policy (default: none)
+  const char *record_trace;    // write this rank's access trace to <path>.<rank>
 } rd_train_config;
 
 void rd_train_config_defaults(rd_train_config *c);
@@ -44,13 +47,24 @@ typedef struct rd_step_metrics {
   double t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated;
   double loss;  // global mean loss of the step (same on every rank)
   double acc;   // global training accuracy of the step's seeds
+  rd_prefetch_metrics buffer;  // hits, misses, prefetched, evicted, occupancy, decision
 } rd_step_metrics;
+
+// A decision with the rank that made it.
+typedef struct rd_rank_decision {
+  int32_t rank;
+  rd_decision d;
+} rd_rank_decision;
 
 typedef struct rd_train_result {
   rd_step_metrics *steps;  // this rank's steps
   int64_t num_steps;
   double final_loss, train_acc, valid_acc, test_acc;
   double seconds;          // wall time of the training steps (no evaluation)
+  int64_t preload_rows;    // rows fetched to fill the buffer before the first step
+  int64_t capacity, halo_size;
+  rd_decision *decisions;  // this rank's agent decisions (none for fixed policies)
+  int64_t num_decisions;
   int weights_identical;   // every rank ends with bit-identical parameters
 } rd_train_result;
 
@@ -59,7 +73,20 @@ typedef struct rd_train_result {
 int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res);
 void rd_train_result_free(rd_train_result *res);
 
-// Writes every rank's steps (gathered to rank 0) as CSV. Collective.
-int rd_train_write_steps_csv(MPI_Comm comm, const rd_train_result *res, const char *path);
+// Everything every rank recorded, gathered on rank 0. Collective; on other
+// ranks the outputs stay empty. `totals` = {preload rows, capacity, halo size}
+// summed over ranks. The caller frees *steps, *decisions and each raw.
+typedef struct rd_gathered {
+  rd_step_metrics *steps;
+  int64_t num_steps;
+  rd_rank_decision *decisions;
+  int64_t num_decisions;
+  int64_t preload_rows, capacity, halo_size;
+} rd_gathered;
+int rd_train_gather(MPI_Comm comm, const rd_train_result *res, rd_gathered *out);
+void rd_gathered_free(rd_gathered *g);
+
+// Writes the gathered steps as CSV (rank 0).
+int rd_train_write_steps_csv(const rd_gathered *g, const char *path);
 
 #endif

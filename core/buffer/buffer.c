@@ -1,0 +1,255 @@
+#include "buffer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "grow.h"
+
+// A (key, id) pair ranked by key descending, then id ascending.
+typedef struct rd_ranked {
+  double key;
+  int32_t id;
+} rd_ranked;
+
+const char *rd_buffer_rule_name(rd_buffer_rule r) {
+  static const char *names[] = {"score", "lru", "lfu", "belady"};
+  return r >= RD_RULE_SCORE && r <= RD_RULE_BELADY ? names[r] : "unknown";
+}
+
+int rd_buffer_init(rd_buffer *b, int64_t halo_size, const rd_buffer_config *cfg) {
+  memset(b, 0, sizeof *b);
+  if (cfg->capacity < 0 || cfg->capacity > halo_size || cfg->capacity > INT32_MAX)
+    return rd_error_set("buffer capacity %lld out of range [0, halo size %lld]",
+                        (long long)cfg->capacity, (long long)halo_size);
+  if (!(cfg->alpha > 0 && cfg->alpha < 1))
+    return rd_error_set("alpha %g out of range (0, 1)", cfg->alpha);
+  if (cfg->delta < 1) return rd_error_set("delta %lld must be at least 1", (long long)cfg->delta);
+  b->cfg = *cfg;
+  b->halo_size = halo_size;
+  b->log_keep = log1p(-cfg->alpha);
+  const size_t h = (size_t)halo_size + 1, c = (size_t)cfg->capacity + 1;
+  b->slot_of = malloc(h * sizeof *b->slot_of);
+  b->step_miss = malloc(h * sizeof *b->step_miss);
+  b->miss_score = calloc(h, sizeof *b->miss_score);
+  b->miss_step = calloc(h, sizeof *b->miss_step);
+  b->halo_of = malloc(c * sizeof *b->halo_of);
+  b->last_hit = calloc(c, sizeof *b->last_hit);
+  b->uses = calloc(c, sizeof *b->uses);
+  b->free_slots = malloc(c * sizeof *b->free_slots);
+  if (!b->slot_of || !b->step_miss || !b->miss_score || !b->miss_step || !b->halo_of ||
+      !b->last_hit || !b->uses || !b->free_slots || rd_heap_init(&b->heap, (int32_t)cfg->capacity)) {
+    rd_buffer_free(b);
+    return rd_error_set("out of memory for a buffer of %lld rows over a %lld-node halo",
+                        (long long)cfg->capacity, (long long)halo_size);
+  }
+  memset(b->slot_of, 0xff, h * sizeof *b->slot_of);
+  memset(b->step_miss, 0xff, h * sizeof *b->step_miss);
+  memset(b->halo_of, 0xff, c * sizeof *b->halo_of);
+  // Popped from the end: slot 0 is used first.
+  for (int64_t i = 0; i < cfg->capacity; i++) b->free_slots[i] = (int32_t)(cfg->capacity - 1 - i);
+  b->num_free = cfg->capacity;
+  return 0;
+}
+
+void rd_buffer_free(rd_buffer *b) {
+  free(b->slot_of); free(b->step_miss); free(b->miss_score); free(b->miss_step);
+  free(b->halo_of); free(b->last_hit); free(b->uses); free(b->free_slots); free(b->rank);
+  rd_heap_free(&b->heap);
+  memset(b, 0, sizeof *b);
+}
+
+void rd_buffer_plan_free(rd_buffer_plan *p) {
+  free(p->slot); free(p->miss_access); free(p->prefetch_halo); free(p->fill);
+  memset(p, 0, sizeof *p);
+}
+
+// The rule's victim key for a slot touched at `step` (hit or admission).
+static void touch(rd_buffer *b, int32_t slot, int64_t step, int64_t next_use) {
+  b->last_hit[slot] = step;
+  b->uses[slot]++;
+  switch (b->cfg.rule) {
+  case RD_RULE_LRU: rd_heap_set(&b->heap, slot, step, 0); break;
+  case RD_RULE_LFU: rd_heap_set(&b->heap, slot, b->uses[slot], step); break;
+  case RD_RULE_BELADY: rd_heap_set(&b->heap, slot, -next_use, 0); break;  // top = farthest
+  case RD_RULE_SCORE: break;
+  }
+}
+
+static void admit(rd_buffer *b, int32_t slot, int32_t h, int64_t step, int64_t next_use) {
+  b->slot_of[h] = slot;
+  b->halo_of[slot] = h;
+  b->uses[slot] = 0;
+  b->miss_score[h] = 0;  // a buffered node is no candidate
+  b->used++;
+  touch(b, slot, step, next_use);
+}
+
+// Empties `slot`; returns 1 if it held a node.
+static int evict(rd_buffer *b, int32_t slot) {
+  const int32_t h = b->halo_of[slot];
+  if (h < 0) return 0;
+  b->slot_of[h] = -1;
+  b->halo_of[slot] = -1;
+  b->used--;
+  rd_heap_remove(&b->heap, slot);
+  return 1;
+}
+
+int64_t rd_buffer_preload(rd_buffer *b, const int32_t *ranked, int64_t k, int64_t step,
+                          int32_t *placed_slot, int32_t *placed_halo) {
+  int64_t placed = 0;
+  for (int64_t i = 0; i < k && b->num_free > 0; i++) {
+    const int32_t h = ranked[i];
+    if (h < 0 || h >= b->halo_size || b->slot_of[h] >= 0) continue;
+    const int32_t slot = b->free_slots[--b->num_free];
+    admit(b, slot, h, step, RD_NEVER - 1);
+    placed_slot[placed] = slot;
+    placed_halo[placed++] = h;
+  }
+  return placed;
+}
+
+int64_t rd_buffer_stale(const rd_buffer *b, int64_t step) {
+  int64_t stale = 0;
+  for (int64_t s = 0; s < b->cfg.capacity; s++)
+    stale += b->halo_of[s] >= 0 && step - b->last_hit[s] > b->cfg.delta;
+  return stale;
+}
+
+static int cmp_ranked(const void *x, const void *y) {
+  const rd_ranked *a = x, *b = y;
+  if (a->key != b->key) return a->key > b->key ? -1 : 1;
+  return (a->id > b->id) - (a->id < b->id);
+}
+
+// Moves the k best of r[0..n) (key desc, id asc) to the front, unordered.
+static void select_top(rd_ranked *r, int64_t n, int64_t k) {
+  int64_t lo = 0, hi = n - 1;
+  while (lo < hi && k > lo && k <= hi) {
+    const rd_ranked pivot = r[lo + (hi - lo) / 2];
+    int64_t i = lo, j = hi;
+    while (i <= j) {
+      while (cmp_ranked(&r[i], &pivot) < 0) i++;
+      while (cmp_ranked(&r[j], &pivot) > 0) j--;
+      if (i <= j) {
+        rd_ranked t = r[i]; r[i] = r[j]; r[j] = t;
+        i++; j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+}
+
+static double miss_score_now(const rd_buffer *b, int32_t h, int64_t step) {
+  return (double)b->miss_score[h] * exp(b->log_keep * (double)(step - b->miss_step[h]));
+}
+
+static void add_fill(rd_buffer_plan *p, int32_t slot, int64_t row) {
+  p->fill = rd_grow(p->fill, &p->cap_fill, p->num_fill + 1, sizeof *p->fill);
+  p->fill[p->num_fill++] = (struct rd_fill){slot, (int32_t)row};
+}
+
+// SCORE rule replacement: the best candidates take empty slots first, then
+// the stalest slots.
+static void replace(rd_buffer *b, int64_t step, const rd_replace *rep, rd_buffer_plan *p) {
+  const int64_t C = b->cfg.capacity;
+  b->rank = rd_grow(b->rank, &b->cap_rank, (C > b->halo_size ? C : b->halo_size) + 1, sizeof *b->rank);
+  // Candidates: unbuffered halo nodes with a positive decayed miss count.
+  int64_t nc = 0;
+  for (int64_t h = 0; h < b->halo_size; h++)
+    if (b->slot_of[h] < 0 && b->miss_score[h] > 0)
+      b->rank[nc++] = (rd_ranked){miss_score_now(b, (int32_t)h, step), (int32_t)h};
+  int64_t k = rep->fraction > 0 ? (int64_t)ceil(rep->fraction * (double)C) : C;
+  if (nc < k) k = nc;
+  select_top(b->rank, nc, k);
+  qsort(b->rank, (size_t)k, sizeof *b->rank, cmp_ranked);  // best first, deterministic
+  int32_t *newcomer = malloc((size_t)k * sizeof *newcomer + 1);
+  for (int64_t i = 0; i < k; i++) newcomer[i] = b->rank[i].id;
+  // Victims: empty slots, then stale slots oldest first (ties: lowest slot).
+  int64_t nv = 0;
+  for (int64_t s = 0; s < C; s++)
+    if (b->halo_of[s] >= 0 && step - b->last_hit[s] > b->cfg.delta)
+      b->rank[nv++] = (rd_ranked){(double)(step - b->last_hit[s]), (int32_t)s};
+  const int64_t from_stale = k - b->num_free > 0 ? k - b->num_free : 0;
+  const int64_t stale_used = from_stale < nv ? from_stale : nv;
+  select_top(b->rank, nv, stale_used);
+  qsort(b->rank, (size_t)stale_used, sizeof *b->rank, cmp_ranked);
+  const int64_t total = (k - from_stale) + stale_used;
+  for (int64_t i = 0; i < total; i++) {
+    int32_t slot;
+    if (i < k - from_stale) {
+      slot = b->free_slots[--b->num_free];
+    } else {
+      slot = b->rank[i - (k - from_stale)].id;
+      p->evicted += evict(b, slot);
+    }
+    const int32_t h = newcomer[i];
+    admit(b, slot, h, step, RD_NEVER - 1);
+    int64_t row = b->step_miss[h];
+    if (row < 0) {
+      p->prefetch_halo = rd_grow(p->prefetch_halo, &p->cap_prefetch, p->num_prefetch + 1,
+                                 sizeof *p->prefetch_halo);
+      p->prefetch_halo[p->num_prefetch] = h;
+      row = p->misses + p->num_prefetch++;
+    }
+    add_fill(p, slot, row);
+  }
+  free(newcomer);
+}
+
+void rd_buffer_step(rd_buffer *b, const int32_t *halo, const int64_t *next_use, int64_t n,
+                    int64_t step, const rd_replace *rep, rd_buffer_plan *p) {
+  p->slot = rd_grow(p->slot, &p->cap_access, n + 1, sizeof *p->slot);
+  p->miss_access = rd_grow(p->miss_access, &p->cap_miss, n + 1, sizeof *p->miss_access);
+  p->hits = p->misses = p->halo_misses = p->num_prefetch = p->num_fill = p->evicted = 0;
+  const rd_buffer_rule rule = b->cfg.rule;
+  // The step's accesses are simultaneous: hits first, so that no miss
+  // evicts a row the same step still needs.
+  for (int64_t i = 0; i < n; i++) {
+    const int32_t slot = halo[i] >= 0 ? b->slot_of[halo[i]] : -1;
+    p->slot[i] = slot;
+    if (slot >= 0) {
+      p->hits++;
+      touch(b, slot, step, next_use ? next_use[i] : 0);
+    }
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const int32_t h = halo[i];
+    if (p->slot[i] >= 0) continue;
+    const int64_t row = p->misses++;
+    p->miss_access[row] = (int32_t)i;
+    if (h < 0) continue;
+    p->halo_misses++;
+    b->step_miss[h] = (int32_t)row;
+    if (rule == RD_RULE_SCORE) {
+      b->miss_score[h] = (float)(miss_score_now(b, h, step) + 1.0);
+      b->miss_step[h] = step;
+      continue;
+    }
+    if (b->cfg.capacity == 0) continue;
+    const int64_t next = next_use ? next_use[i] : 0;
+    int32_t victim;
+    if (b->num_free > 0) {
+      if (rule == RD_RULE_BELADY && next == RD_NEVER) continue;  // never used again: bypass
+      victim = b->free_slots[--b->num_free];
+    } else {
+      victim = rd_heap_top(&b->heap);
+      // Belady bypass: keep the buffer if every buffered row is needed no later.
+      if (rule == RD_RULE_BELADY && -b->heap.key[victim] <= next) continue;
+      // Rows admitted or hit this step are served already; evicting one
+      // of them now only costs its next use.
+      p->evicted += evict(b, victim);
+    }
+    admit(b, victim, h, step, next);
+    add_fill(p, victim, row);
+  }
+  if (rule == RD_RULE_SCORE && rep && rep->replace && b->cfg.capacity > 0) replace(b, step, rep, p);
+  for (int64_t r = 0; r < p->misses; r++) {
+    const int32_t h = halo[p->miss_access[r]];
+    if (h >= 0) b->step_miss[h] = -1;
+  }
+}

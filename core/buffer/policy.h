@@ -1,0 +1,62 @@
+// The policy interface shared by the fixed baselines (baselines/) and the
+// agents (agents/): how the buffer starts, which replacement rule it runs,
+// and, for the SCORE rule, when to replace and how much. A policy is one
+// const rd_policy_ops in its own .c file, listed in baselines/registry.c.
+#ifndef RUDDER_POLICY_H
+#define RUDDER_POLICY_H
+
+#include <stdint.h>
+
+#include "buffer.h"
+
+typedef enum rd_buffer_start { RD_INIT_EMPTY, RD_INIT_DEGREE, RD_INIT_RANDOM, RD_INIT_VIP } rd_buffer_start;
+
+// What a policy sees before each step: the buffer's facts and an aggregate
+// of the last `len` steps (the window), all measured, none cumulative.
+typedef struct rd_window {
+  int64_t step, total_steps;
+  int64_t steps_since_replace;  // since the last replacement that moved rows
+  int64_t capacity, halo_size, occupancy, stale;
+  int32_t len;                  // steps aggregated below (0 at the start)
+  double hit_rate;              // hits / remote halo accesses over the window
+  double hit_rate_prev;         // the same over the window before it (trend)
+  double remote_per_step, misses_per_step, rows_fetched_per_step, evicted_per_step;
+  double fetch_seconds_per_step, step_seconds_per_step;
+} rd_window;
+
+typedef struct rd_policy_params {
+  int64_t period;      // periodic: steps between replacements (default: delta)
+  double fraction;     // share of the capacity a replacement may touch (0: all stale)
+  uint64_t seed;
+  const char *options; // policy-specific "key=value,..." (agents: endpoint, model, ...)
+} rd_policy_params;
+
+// One decision of an agent, for the results (`decisions` dataset).
+typedef struct rd_decision {
+  int64_t step_posted;   // the step whose window the agent was given
+  int64_t step_applied;  // the step it took effect before, or -1 (stale, dropped)
+  int32_t replace;       // the action taken (after any fallback)
+  float fraction;
+  double latency_seconds;
+  int32_t valid;         // the answer parsed and was in range
+  int32_t fallback;      // the fallback action was used (timeout, error, invalid)
+  char *raw;             // the raw answer or the error text, malloc'ed
+} rd_decision;
+
+typedef struct rd_policy_ops {
+  const char *name;
+  const char *summary;
+  int uses_buffer;        // 0: no buffer at all (DistDGL)
+  rd_buffer_start init;
+  rd_buffer_rule rule;
+  // Optional state; NULL create means stateless.
+  int (*create)(const rd_policy_params *params, void **state);
+  // Called before every step under the SCORE rule; fills `out`.
+  void (*decide)(void *state, const rd_policy_params *params, const rd_window *w, rd_replace *out);
+  void (*destroy)(void *state);
+  // Optional: moves the decisions made since the last call to *out
+  // (malloc'ed array, caller frees it and each raw); returns their number.
+  int64_t (*drain)(void *state, rd_decision **out);
+} rd_policy_ops;
+
+#endif

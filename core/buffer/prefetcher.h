@@ -1,0 +1,79 @@
+// The prefetcher of one rank: its persistent buffer, the policy steering it,
+// and the window of measured step metrics the policy reads. The live
+// trainer and the trace replayer drive the same calls in the same order,
+// which is what makes their hit and fetch counts agree exactly.
+#ifndef RUDDER_PREFETCHER_H
+#define RUDDER_PREFETCHER_H
+
+#include <stdint.h>
+
+#include "buffer.h"
+#include "graph/graph.h"
+#include "policy.h"
+
+typedef struct rd_prefetch_config {
+  const rd_policy_ops *policy;
+  rd_policy_params params;
+  double capacity_fraction;  // of the halo (0.25), unless capacity_rows > 0
+  int64_t capacity_rows;
+  double alpha;              // score decay per step (0.05)
+  int64_t delta;             // staleness age and default window/period (25)
+} rd_prefetch_config;
+
+void rd_prefetch_config_defaults(rd_prefetch_config *c);
+
+// The buffer's part of one step's metrics.
+typedef struct rd_prefetch_metrics {
+  int64_t remote;        // distinct remote input nodes
+  int64_t hits, misses;  // misses: fetched on demand
+  int64_t prefetched;    // replacement rows fetched beyond the misses
+  int64_t evicted, occupancy;
+  int32_t replaced;      // the policy asked for a replacement before this step
+  double lookup_seconds, replace_seconds;
+} rd_prefetch_metrics;
+
+typedef struct rd_step_record {
+  int64_t halo_accesses, hits, misses, rows_fetched, evicted, remote;
+  double fetch_seconds, step_seconds;
+} rd_step_record;
+
+typedef struct rd_prefetcher {
+  rd_prefetch_config cfg;
+  rd_buffer buf;
+  void *state;
+  int64_t num_nodes, halo_size, total_steps, last_replace;
+  const rd_node *halo;   // [halo_size] global ids, ascending
+  int32_t *halo_index;   // [num_nodes] global id -> halo index, or -1
+  int32_t *access;       // scratch: halo index of each remote access
+  int64_t cap_access;
+  rd_buffer_plan plan;
+  rd_step_record *ring;  // the last 2 * window steps
+  int32_t window;
+  int64_t recorded;
+} rd_prefetcher;
+
+// `halo` (ascending global ids) must outlive the prefetcher. `init_score`
+// ranks halo nodes for DEGREE/VIP initialisation (higher first; may be NULL
+// otherwise). Returns the halo nodes preloaded (global ids, in *preload,
+// malloc'ed) for the caller to fetch before the first step.
+int rd_prefetcher_init(rd_prefetcher *pf, const rd_prefetch_config *cfg, int64_t num_nodes,
+                       const rd_node *halo, int64_t halo_size, const float *init_score,
+                       int64_t total_steps, rd_node **preload, int32_t **preload_slot,
+                       int64_t *num_preload);
+void rd_prefetcher_free(rd_prefetcher *pf);
+
+// Classifies the step's remote input nodes (global ids, distinct) into hits
+// and misses and applies the policy's decision. `next_use` (Belady) is
+// aligned with `remote`. The plan is valid until the next call.
+const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remote, int64_t n,
+                                         const int64_t *next_use, int64_t step,
+                                         rd_prefetch_metrics *m);
+
+// Adds a finished step to the window (times are the caller's measurements).
+void rd_prefetcher_record(rd_prefetcher *pf, const rd_prefetch_metrics *m, double fetch_seconds,
+                          double step_seconds);
+
+// The window the policy sees before `step`.
+void rd_prefetcher_window(const rd_prefetcher *pf, int64_t step, rd_window *w);
+
+#endif

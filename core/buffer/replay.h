@@ -1,0 +1,27 @@
+// Trace replay: runs a policy over a recorded access trace without
+// training, through the same prefetcher calls as the live run, so rows
+// fetched agree exactly with the run that recorded the trace. Seconds for
+// millions of accesses: prompts, models and policies can be compared fast.
+#ifndef RUDDER_REPLAY_H
+#define RUDDER_REPLAY_H
+
+#include <stdio.h>
+
+#include "comm/exchange.h"
+#include "prefetcher.h"
+#include "trace.h"
+
+typedef struct rd_replay_result {
+  int64_t steps, accesses, hits, misses, prefetched, evicted, replacements, preload_rows;
+  int64_t rows_fetched;   // misses + prefetched (the preload is counted apart)
+  int64_t messages, bytes;  // fetch side, under the live run's counting
+  double comm_seconds;    // projected under the alpha-beta model
+  double seconds;         // wall time of the replay itself
+  int64_t capacity, halo_size;
+} rd_replay_result;
+
+// `steps_out`, when not NULL, receives one CSV line per step.
+int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_model *net,
+              rd_replay_result *r, FILE *steps_out);
+
+#endif

@@ -1,0 +1,125 @@
+// rudder_replay: policies on recorded traces, no training.
+//   rudder_replay run.trace.0 [run.trace.1 ...] --policy all --buffer-fraction 0.25
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer/replay.h"
+#include "error.h"
+#include "registry.h"
+
+static int usage(void) {
+  fprintf(stderr,
+          "usage: rudder_replay TRACE... [--policy NAME[,NAME...]|all] (all)\n"
+          "  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
+          "  --alpha A (0.05)  --delta D (25)  --period P (delta)  --replace-fraction F (0)\n"
+          "  --net-latency-us A (2)  --net-gbps B (25): alpha-beta model of projected time\n"
+          "  --steps-csv FILE  per-step lines (single policy and trace only)\n");
+  return 2;
+}
+
+static int parse_num(const char *opt, const char *s, double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !(v >= lo && v <= hi))
+    return rd_error_set("--%s: '%s' is not a number in [%g, %g]", opt, s, lo, hi);
+  *out = v;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  rd_prefetch_config cfg;
+  rd_prefetch_config_defaults(&cfg);
+  rd_net_model net = {.latency_us = 2, .gbps = 25};  // a Perlmutter-class link
+  const char *policies = "all", *steps_csv = NULL;
+  static const struct option opts[] = {
+      {"policy", 1, 0, 'P'}, {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'},
+      {"alpha", 1, 0, 'x'},  {"delta", 1, 0, 'D'},           {"period", 1, 0, 'T'},
+      {"replace-fraction", 1, 0, 'r'}, {"net-latency-us", 1, 0, 'A'}, {"net-gbps", 1, 0, 'B'},
+      {"steps-csv", 1, 0, 'c'}, {0, 0, 0, 0}};
+  int c, idx, rc = 0;
+  double v;
+  while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+    const char *name = opts[idx].name;
+    switch (c) {
+    case 'P': policies = optarg; break;
+    case 'F': rc = parse_num(name, optarg, 0, 1, &cfg.capacity_fraction); break;
+    case 'R': rc = parse_num(name, optarg, 0, 2e9, &v); cfg.capacity_rows = (int64_t)v; break;
+    case 'x': rc = parse_num(name, optarg, 1e-6, 0.999, &cfg.alpha); break;
+    case 'D': rc = parse_num(name, optarg, 1, 1e9, &v); cfg.delta = (int64_t)v; break;
+    case 'T': rc = parse_num(name, optarg, 1, 1e9, &v); cfg.params.period = (int64_t)v; break;
+    case 'r': rc = parse_num(name, optarg, 0, 1, &cfg.params.fraction); break;
+    case 'A': rc = parse_num(name, optarg, 0, 1e6, &net.latency_us); break;
+    case 'B': rc = parse_num(name, optarg, 0, 1e6, &net.gbps); break;
+    case 'c': steps_csv = optarg; break;
+    default: return usage();
+    }
+  }
+  if (rc) {
+    fprintf(stderr, "rudder_replay: %s\n", rd_error());
+    return 2;
+  }
+  if (optind == argc) return usage();
+  // The policies to run, Belady first: the others are reported against it.
+  const rd_policy_ops *run[64];
+  int nrun = 0;
+  if (strcmp(policies, "all") == 0) {
+    run[nrun++] = rd_policy_find("belady");
+    for (int i = 0; rd_policy_at(i) && nrun < 64; i++)
+      if (rd_policy_at(i) != run[0]) run[nrun++] = rd_policy_at(i);
+  } else {
+    char *list = strdup(policies);
+    for (char *tok = strtok(list, ","); tok && nrun < 64; tok = strtok(NULL, ",")) {
+      if (!(run[nrun++] = rd_policy_find(tok))) {
+        fprintf(stderr, "rudder_replay: %s\n", rd_error());
+        free(list);
+        return 2;
+      }
+    }
+    free(list);
+  }
+  if (steps_csv && (nrun != 1 || argc - optind != 1)) {
+    fprintf(stderr, "rudder_replay: --steps-csv needs exactly one policy and one trace\n");
+    return 2;
+  }
+  for (int f = optind; f < argc; f++) {
+    rd_trace t;
+    if (rd_trace_load(&t, argv[f])) {
+      fprintf(stderr, "rudder_replay: %s\n", rd_error());
+      return 1;
+    }
+    printf("%s: rank %d of %d, %lld steps, halo %lld nodes\n", argv[f], t.info.rank, t.info.parts,
+           (long long)t.steps, (long long)t.halo_size);
+    printf("  %-10s %9s %12s %12s %8s %12s %10s %9s %12s %8s\n", "policy", "capacity", "accesses",
+           "hits", "hit rate", "rows fetched", "preloaded", "vs belady", "projected s", "replay s");
+    double optimum = 0;
+    for (int i = 0; i < nrun; i++) {
+      cfg.policy = run[i];
+      rd_replay_result r;
+      FILE *out = steps_csv ? fopen(steps_csv, "w") : NULL;
+      if (steps_csv && !out) {
+        fprintf(stderr, "rudder_replay: %s: cannot create\n", steps_csv);
+        return 1;
+      }
+      rc = rd_replay(&t, &cfg, &net, &r, out);
+      if (out) fclose(out);
+      if (rc) {
+        fprintf(stderr, "rudder_replay: %s: policy %s: %s\n", argv[f], run[i]->name, rd_error());
+        rd_trace_free(&t);
+        return 1;
+      }
+      if (run[i]->rule == RD_RULE_BELADY) optimum = (double)r.rows_fetched;
+      char ratio[32] = "-";
+      if (optimum > 0) snprintf(ratio, sizeof ratio, "%.3f", (double)r.rows_fetched / optimum);
+      printf("  %-10s %9lld %12lld %12lld %8.4f %12lld %10lld %9s %12.4f %8.2f\n", run[i]->name,
+             (long long)r.capacity, (long long)r.accesses, (long long)r.hits,
+             r.accesses ? (double)r.hits / (double)r.accesses : 0.0, (long long)r.rows_fetched,
+             (long long)r.preload_rows, ratio, r.comm_seconds, r.seconds);
+    }
+    rd_trace_free(&t);
+  }
+  return 0;
+}
