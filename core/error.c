@@ -15,16 +15,21 @@ int rd_error_set(const char *fmt, ...) {
 }
 
 int rd_error_wrap(const char *fmt, ...) {
-  char old[RD_ERROR_LEN];
+  char old[RD_ERROR_LEN], prefix[RD_ERROR_LEN];
   memcpy(old, errbuf, sizeof old);
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+  vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
-  if (n >= 0 && (size_t)n < sizeof errbuf - 2) {
-    strcpy(errbuf + n, ": ");
-    strncat(errbuf, old, sizeof errbuf - (size_t)n - 3);
+  // "prefix: old", cut to the buffer.
+  const size_t n = strlen(prefix), room = sizeof errbuf - 1;
+  const size_t m = n + 2 < room ? strnlen(old, room - n - 2) : 0;
+  memcpy(errbuf, prefix, n);
+  if (n + 2 < room) {
+    memcpy(errbuf + n, ": ", 2);
+    memcpy(errbuf + n + 2, old, m);
   }
+  errbuf[n + 2 < room ? n + 2 + m : n] = 0;
   return -1;
 }
 

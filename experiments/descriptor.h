@@ -51,6 +51,7 @@ typedef struct rd_experiment {
   char *hostfile, *mpi_args;
 } rd_experiment;
 
+// On failure too, free what was parsed with rd_experiment_free.
 int rd_experiment_load(rd_experiment *e, const char *path);
 void rd_experiment_free(rd_experiment *e);
 

@@ -331,9 +331,11 @@ int main(int argc, char **argv) {
   }
   rd_experiment e;
   char bin[PATH_MAX];
+  run *runs = NULL;
+  int rc = 2;
   if (rd_experiment_load(&e, path) || find_bin(bin, sizeof bin)) {
     fprintf(stderr, "run_experiment: %s\n", rd_error());
-    return 2;
+    goto out;
   }
   // Every policy and every input must resolve before anything runs.
   const rd_policy_ops *ops[RD_MAX_LIST];
@@ -343,7 +345,7 @@ int main(int argc, char **argv) {
     const char *impl = s && s->policy ? s->policy : e.policies[i];
     if (!(ops[i] = rd_policy_find(impl))) {
       fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: %s\n", e.path, e.policies_line, rd_error());
-      return 2;
+      goto out;
     }
     belady |= ops[i]->rule == RD_RULE_BELADY;
     none |= !strcmp(ops[i]->name, "none");
@@ -351,7 +353,7 @@ int main(int argc, char **argv) {
   if (belady && !none) {
     fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: belady is computed on the traces of "
                     "the `none` runs: list none too\n", e.path, e.policies_line);
-    return 2;
+    goto out;
   }
   for (int i = 0; i < e.num_graph_specs; i++) {
     const rd_graph_spec *g = &e.graph[i];
@@ -362,13 +364,13 @@ int main(int argc, char **argv) {
       fprintf(stderr, "run_experiment: %s: [graph %s] %s: %s does not exist%s\n", e.path, g->name,
               g->file ? "file" : "ogb", need,
               g->ogb ? " (download the OGB dataset first: see README, 'Real OGB datasets')" : "");
-      return 2;
+      goto out;
     }
   }
   // Expand: graph, ranks, model, seed, fraction, then policy innermost, so
   // that the runs compared with each other sit side by side.
   const int total = e.num_graphs * e.num_ranks * e.num_models * e.num_seeds * e.num_fractions * e.num_policies;
-  run *runs = calloc((size_t)total, sizeof *runs);
+  runs = calloc((size_t)total, sizeof *runs);
   int n = 0;
   for (int gi = 0; gi < e.num_graphs; gi++)
     for (int ri = 0; ri < e.num_ranks; ri++)
@@ -400,13 +402,15 @@ int main(int argc, char **argv) {
   if (dry) {
     for (int i = 0; i < n; i++) printf("%s\n", runs[i].id);
     printf("%d runs -> %s\n", n, e.results);
-    return 0;
+    rc = 0;
+    goto out;
   }
   char logs[2048];
   snprintf(logs, sizeof logs, "%s.logs", e.results);
+  rc = 1;
   if (mkdirs(logs)) {
     fprintf(stderr, "run_experiment: %s\n", rd_error());
-    return 1;
+    goto out;
   }
   setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
   int done = 0, failed = 0, skipped = 0;
@@ -424,7 +428,7 @@ int main(int argc, char **argv) {
     if (prepare_graph(&e, r->graph, graph, sizeof graph) ||
         prepare_partition(r->graph, graph, r->ranks, part, sizeof part)) {
       fprintf(stderr, "run_experiment: %s: %s\n", e.path, rd_error());
-      return 1;
+      goto out;
     }
     snprintf(h5, sizeof h5, "%s/%s.h5", logs, r->id);
     snprintf(log, sizeof log, "%s/%s.log", logs, r->id);
@@ -458,7 +462,7 @@ int main(int argc, char **argv) {
     }
     if (rd_results_merge(e.results, h5)) {
       fprintf(stderr, "run_experiment: %s\n", rd_error());
-      return 1;
+      goto out;
     }
     remove(h5);
     const double dt = now() - t0;
@@ -471,7 +475,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
   }
   printf("%s: %d runs done, %d failed, %d already there -> %s\n", e.path, done, failed, skipped, e.results);
-  int rc = failed ? 1 : 0;
+  rc = failed ? 1 : 0;
   if (plots && e.plots) {
     char cmd[PATH_MAX * 2];
     snprintf(cmd, sizeof cmd, "%s/plots/render '%s'", RUDDER_SOURCE_DIR, e.results);
@@ -480,6 +484,7 @@ int main(int argc, char **argv) {
       rc = 1;
     }
   }
+out:
   free(runs);
   rd_experiment_free(&e);
   return rc;

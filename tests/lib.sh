@@ -10,6 +10,9 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 # Loopback-only transports: no network traffic leaves the machine.
 export OMPI_MCA_btl=self,vader,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
 export OMPI_MCA_pml=ob1
+# Keep MPI's plugins loaded at exit so leak reports inside them resolve to
+# their libraries, which tests/lsan.supp then names (they are not ours).
+export OMPI_MCA_mca_base_component_disable_dlclose=1 PMIX_MCA_mca_base_component_disable_dlclose=1
 mpirun_n() { local n=$1; shift; mpirun --oversubscribe --bind-to none -np "$n" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

@@ -56,7 +56,8 @@ static void exact_cases(void) {
   expect(&star.g, leaves, 4, 1, 1, &one, (double[]){1, 1, 1, 1, 1}, "star, certain seeds");
   expect(&star.g, leaves, 4, s, 1, &none, (double[]){0, s, s, s, s}, "star, fanout 0");
   // The centre keeps one of its 4 leaves, or all of them.
-  expect(&star.g, &centre, 1, s, 1, &one, (double[]){s, s / 4, s / 4, s / 4, s / 4}, "star, centre seed, fanout 1");
+  expect(&star.g, &centre, 1, s, 1, &one, (double[]){s, s / 4, s / 4, s / 4, s / 4},
+         "star, centre seed, fanout 1");
   expect(&star.g, &centre, 1, s, 1, &all, (double[]){s, s, s, s, s}, "star, centre seed, fanout -1");
   // Path 0-1-2-3, both ends seeds: 1 and 2 are each reached from one end only.
   expect(&path.g, ends, 2, s, 1, &one, (double[]){s, s, s, s}, "path, end seeds, fanout 1");
@@ -71,6 +72,11 @@ static void exact_cases(void) {
          (double[]){1 - (1 - s) * (1 - s), 1 - (1 - s) * (1 - s), s, 0}, "path, seed 0, fanouts -1,-1");
 }
 
+static void rejected(int rc, const char *field, const char *what) {
+  CHECK(rc < 0 && strstr(rd_error(), field), "%s: rc %d, error '%s' should name %s", what, rc, rd_error(),
+        field);
+}
+
 static void bad_arguments(void) {
   small_graph path;
   const int path_edges[3][2] = {{0, 1}, {1, 2}, {2, 3}};
@@ -79,15 +85,14 @@ static void bad_arguments(void) {
   const int fan[RD_MAX_LAYERS + 1] = {1, -2};
   const rd_node ok = 0, high = 4, low = -1;
   float p[4];
-  CHECK(rd_vip(g, &ok, 1, 0.5, 0, fan, p) < 0 && strstr(rd_error(), "layers"), "no layers: %s", rd_error());
-  CHECK(rd_vip(g, &ok, 1, 0.5, RD_MAX_LAYERS + 1, fan, p) < 0 && strstr(rd_error(), "layers"),
-        "too many layers: %s", rd_error());
-  CHECK(rd_vip(g, &ok, 1, 0.5, 2, fan, p) < 0 && strstr(rd_error(), "fanouts[1]"), "fanout -2: %s", rd_error());
-  CHECK(rd_vip(g, &ok, 1, 1.5, 1, fan, p) < 0 && strstr(rd_error(), "seed_prob"), "seed_prob > 1: %s", rd_error());
-  CHECK(rd_vip(g, &ok, 1, -0.1, 1, fan, p) < 0 && strstr(rd_error(), "seed_prob"), "seed_prob < 0: %s", rd_error());
-  CHECK(rd_vip(g, &ok, 1, NAN, 1, fan, p) < 0 && strstr(rd_error(), "seed_prob"), "seed_prob NaN: %s", rd_error());
-  CHECK(rd_vip(g, &high, 1, 0.5, 1, fan, p) < 0 && strstr(rd_error(), "seeds[0]"), "seed 4: %s", rd_error());
-  CHECK(rd_vip(g, &low, 1, 0.5, 1, fan, p) < 0 && strstr(rd_error(), "seeds[0]"), "seed -1: %s", rd_error());
+  rejected(rd_vip(g, &ok, 1, 0.5, 0, fan, p), "layers", "no layers");
+  rejected(rd_vip(g, &ok, 1, 0.5, RD_MAX_LAYERS + 1, fan, p), "layers", "too many layers");
+  rejected(rd_vip(g, &ok, 1, 0.5, 2, fan, p), "fanouts[1]", "fanout -2");
+  rejected(rd_vip(g, &ok, 1, 1.5, 1, fan, p), "seed_prob", "seed_prob > 1");
+  rejected(rd_vip(g, &ok, 1, -0.1, 1, fan, p), "seed_prob", "seed_prob < 0");
+  rejected(rd_vip(g, &ok, 1, NAN, 1, fan, p), "seed_prob", "seed_prob NaN");
+  rejected(rd_vip(g, &high, 1, 0.5, 1, fan, p), "seeds[0]", "seed 4 of 4 nodes");
+  rejected(rd_vip(g, &low, 1, 0.5, 1, fan, p), "seeds[0]", "seed -1");
 }
 
 // Share of the k nodes of highest `a` that are among the k of highest `b`
@@ -126,7 +131,8 @@ static void against_sampler(void) {
   const int n = (int)g.num_nodes, fan[2] = {3, 5}, trials = 4000;
   const double s = 0.1;
   // Half of the training nodes, as a rank's share of them.
-  rd_node *seeds = malloc((size_t)g.num_train * sizeof *seeds), *batch = malloc((size_t)g.num_train * sizeof *batch);
+  rd_node *seeds = malloc((size_t)g.num_train * sizeof *seeds);
+  rd_node *batch = malloc((size_t)g.num_train * sizeof *batch);
   char *is_seed = calloc((size_t)n, 1);
   int ns = 0;
   rd_rng r = rd_rng_stream(3, 1, 0);
@@ -148,20 +154,21 @@ static void against_sampler(void) {
   rd_sampler_free(smp);
 
   // Tolerances. Sampling noise: 4 standard errors of the frequency (floored
-  // at one trial's worth so never-seen nodes are not exact). Bias: every
-  // inclusion event is increasing in the independent seed draws, so the
-  // events are positively correlated and the recursion's independent product
+  // at one trial's worth so rarely-seen nodes are not held exact). Bias,
+  // from below: inclusion events grow with the same seed draws, so they are
+  // positively correlated and the recursion's independent product
   // over-estimates (measured: no node below its frequency by more than 3
-  // standard errors over 20000 trials); from above, the worst case is a seed
-  // counted once as itself and again for each of its f_{L-1} sampled
-  // neighbours that picks it back, 1 - (1 - s)^(1 + f_{L-1}) - s = 0.37 for
-  // s = 0.1, f = 5 (measured worst 0.21, mean 0.03 over reached nodes).
+  // standard errors over 20000 trials). From above, the dominant over-count
+  // is a seed counted once as itself and again for each of its f_{L-1}
+  // sampled neighbours that picks it back, at most 1 - (1 - s)^(1 + f_{L-1})
+  // - s = 0.37 for s = 0.1, f = 5 (measured worst 0.21, mean 0.03).
   const double over = 1 - pow(1 - s, 1 + fan[1]) - s;
   char *reached = calloc((size_t)n, 1), *halo = calloc((size_t)n, 1);
   double mean_err = 0, worst = 0;
   int num_reached = 0;
   for (int v = 0; v < n; v++) {
-    const double f = freq[v] = (float)count[v] / trials;
+    const double f = (double)count[v] / trials;
+    freq[v] = (float)f;
     const double se = sqrt(fmax(f * (1 - f), 1.0 / trials) / trials);
     CHECK(p[v] >= f - 4 * se, "node %d: vip %.4f below its frequency %.4f", v, p[v], f);
     CHECK(p[v] <= f + 4 * se + over, "node %d: vip %.4f above its frequency %.4f by more than %.2f", v, p[v],
@@ -182,6 +189,7 @@ static void against_sampler(void) {
   printf("%d seeds, s = %g, %d trials: %d nodes reached, |vip - freq| mean %.4f max %.4f, "
          "top-10%% overlap %.3f (non-seeds %.3f)\n",
          ns, s, trials, num_reached, mean_err, worst, all_top, halo_top);
+  // The over-count concentrates on seeds and their neighbours: small on average.
   CHECK(mean_err < 0.05, "mean |vip - frequency| %.4f", mean_err);
   CHECK(all_top >= 0.8 && halo_top >= 0.8, "top-10%% overlap %.3f, non-seeds %.3f", all_top, halo_top);
   free(seeds); free(batch); free(is_seed); free(p); free(freq); free(count); free(reached); free(halo);

@@ -23,7 +23,8 @@ int rd_vip(const rd_graph *g, const rd_node *seeds, int64_t num_seeds, double se
                           (long long)n);
   // Both in log space so products of many (1 - x) neither underflow nor
   // lose the small x: ex[v] = log(1 - q(v)) (exclusion), miss[v] =
-  // log(1 - q(v) r(v)) (v is absent or skips a given neighbour).
+  // log(1 - q(v) r(v)) (v is absent or skips a given neighbour). miss is
+  // per node, so the edge loop only adds: one log1p per node and layer.
   double *ex = malloc(((size_t)n + 1) * sizeof *ex), *miss = malloc(((size_t)n + 1) * sizeof *miss);
   if (!ex || !miss) {
     free(ex);

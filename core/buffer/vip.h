@@ -13,16 +13,21 @@
 // and p = q_0.
 //
 // Approximation: the product treats "u is already in" and "neighbour v is
-// in and picks u" as independent events for every v. The sampler's picks
-// are independent across destinations, so the recursion is exact when each
-// node's inclusion events come from disjoint seeds (e.g. one layer over
-// distinct seeds); where they share an ancestor it over-estimates. On a
-// path 0-1-2, seed 0 with probability s, fanouts {1, 1}: node 1 is in
-// exactly when 0 is (probability s) yet q_0(1) = 1 - (1 - s)^2, because 1's
-// own inclusion and 0's "in and picks 1" are the same event counted twice.
-// The error is second order in the probabilities (s^2 here), so rankings,
-// which is what a cache needs, are preserved well; tests/test_vip.c bounds it
-// against the real sampler.
+// in and picks u" as independent for every v. The sampler's picks are
+// independent across destinations, so this is exact when those events come
+// from disjoint seeds (e.g. one layer over distinct seeds). Where they share
+// a cause it over-counts: inclusion grows with the same seed draws, so the
+// events are positively correlated and the independent product of their
+// complements is too small. Backtracking is the worst case: on a path 0-1-2,
+// seed 0 with probability s, fanouts {1, 1}, node 1 is in exactly when 0 is
+// (probability s) yet q_0(1) = 1 - (1 - s)^2, about 2s. So p over-estimates,
+// most for seeds and their near neighbours (a seed is counted again for each
+// sampled neighbour that can pick it back). On `tiny` (s = 0.1, fanouts
+// {3, 5}) the mean error against the real sampler is 0.03, the worst 0.21 (a
+// seed), and the top 10% by p and by measured frequency share about 90% of
+// their nodes; the ranking is what the cache uses. tests/test_vip.c checks
+// all three with margins. Cost: about 0.3 s per layer on 2 cores for 2.4M
+// nodes and 124M CSR entries (products-sim).
 #ifndef RUDDER_VIP_H
 #define RUDDER_VIP_H
 
