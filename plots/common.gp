@@ -1,0 +1,37 @@
+# Shared by plots/*.gp. The caller sets fmt ('png' | 'svg'), dat (the .dat
+# file) and out (the image). Data files: blocks of rows separated by two blank
+# lines (gnuplot `index`), each opened by a "# panel: TITLE" comment line.
+
+set encoding utf8
+set termoption noenhanced
+set datafile separator "\t"
+set datafile missing "NaN"
+set style fill solid 0.85 border rgb "#404040"
+set grid ytics lc rgb "#d8d8d8" lt 1
+set border 3
+set tics nomirror out
+
+# colour of policy number i (pidx: none grey, belady black, the rest a palette)
+array PC[9] = [0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x17becf, 0xbcbd22]
+pcolor(i, name) = name eq "none" ? 0x7f7f7f : name eq "belady" ? 0x000000 : PC[(int(i) - 2) % 9 + 1]
+
+# column number of a named column of summary-derived files (header line "# x group ...")
+cols = system(sprintf("head -n 1 '%s'", dat))
+col(name) = sum [i = 2:words(cols)] (word(cols, i) eq name ? i - 1 : 0)
+
+# title of block i (from 0)
+panel(i) = system(sprintf("awk '/^# panel: /{if(n++==%d){sub(/^# panel: /,\"\");print;exit}}' '%s'", i, dat))
+
+# n panels of pw x ph pixels in up to maxcol columns, with top pixels for
+# the title and the legend and bottom pixels for a note: `eval begin(...)`
+begin(n, maxcol, pw, ph, top, bottom, title) = sprintf( \
+  "ncol = %d; nrow = %d; H = nrow * %d + %d + %d; W = ncol * %d; " . \
+  "set terminal %s size W, H font 'DejaVu Sans,%d' %s; set output out; " . \
+  "set multiplot layout nrow, ncol title \"%s\" font ',15' margins 0.07, 0.98, %d.0 / H, 1 - %d.0 / H spacing 0.07, 70.0 / H", \
+  n < maxcol ? n : maxcol, (n + maxcol - 1) / maxcol, ph, top, bottom, pw, \
+  fmt eq 'svg' ? 'svg dynamic background "#ffffff"' : 'pngcairo', fmt eq 'svg' ? 13 : 11, fmt eq 'svg' ? '' : 'background "#ffffff"', \
+  title, bottom + 10, top)
+# the legend, once, centred under the figure title
+keytop = "set key at screen 0.5, 1 - 45.0 / H center top horizontal samplen 2 spacing 1.1 width 1 box lc rgb '#a0a0a0' opaque"
+# a line of text at the bottom of the figure
+note(s) = sprintf("set label 99 \"%s\" at screen 0.01, 12.0 / H left font ',10' tc rgb '#404040'", s)
