@@ -8,16 +8,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "rng.h"
 
 _Static_assert(sizeof(idx_t) == sizeof(rd_node), "METIS must be built with 32-bit idx_t");
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int assign_metis(const rd_graph *g, int parts, uint64_t seed, int32_t *owner) {
   const int64_t n = g->num_nodes;
@@ -214,7 +209,7 @@ done:
 int rd_partition_write(const rd_graph *g, int parts, rd_part_method method, int hops,
                        uint64_t seed, const char *dir, rd_part_stats *st) {
   memset(st, 0, sizeof *st);
-  const double t0 = now();
+  const double t0 = rd_now();
   const int64_t n = g->num_nodes;
   if (!g->features || !g->labels || !g->train)
     return rd_error_set("partitioning needs the graph's features, labels and splits");
@@ -232,7 +227,7 @@ int rd_partition_write(const rd_graph *g, int parts, rd_part_method method, int 
     goto done;
   }
   if (rd_partition_assign(g, parts, method, seed, owner)) goto done;
-  st->assign_seconds = now() - t0;
+  st->assign_seconds = rd_now() - t0;
   st->edge_cut = rd_partition_edge_cut(g, owner);
   {
     int64_t next[RD_MAX_PARTS] = {0};
@@ -251,7 +246,7 @@ int rd_partition_write(const rd_graph *g, int parts, rd_part_method method, int 
   rd_writer_section(w, RD_PM_OWNER, owner, 4, (uint64_t)n);
   rd_writer_section(w, RD_PM_LOCAL, local, 4, (uint64_t)n);
   if (rd_writer_close(w)) goto done;
-  st->total_seconds = now() - t0;
+  st->total_seconds = rd_now() - t0;
   rc = 0;
 done:
   free(owner);

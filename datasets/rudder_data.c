@@ -12,17 +12,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
+#include "cli.h"
 #include "error.h"
 #include "generate.h"
 #include "graph/part.h"
 #include "ogb.h"
 #include "partition.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double peak_gib(void) {
   struct rusage ru;
@@ -47,25 +43,6 @@ static int usage(void) {
           "                            [--seed S] [-o DIR]   (default DIR: GRAPH minus .rdg + .METHODP)\n"
           "       rudder_data info FILE|PARTITION_DIR\n");
   return 2;
-}
-
-// Strict numeric option parsing: the whole argument must be a number.
-static int parse_i64(const char *opt, const char *s, int64_t *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end) return rd_error_set("--%s: '%s' is not an integer", opt, s);
-  *out = v;
-  return 0;
-}
-
-static int parse_f64(const char *opt, const char *s, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end) return rd_error_set("--%s: '%s' is not a number", opt, s);
-  *out = v;
-  return 0;
 }
 
 static int cmd_generate(int argc, char **argv) {
@@ -102,29 +79,29 @@ static int cmd_generate(int argc, char **argv) {
     switch (c) {
     case 'p': break;
     case 'o': out = optarg; break;
-    case O_NODES: rc = parse_i64(name, optarg, &cfg.num_nodes); break;
-    case O_EDGES: rc = parse_i64(name, optarg, &cfg.num_edges); break;
-    case O_FEAT: rc = parse_i64(name, optarg, &v); cfg.num_features = (int32_t)v; break;
-    case O_CLASSES: rc = parse_i64(name, optarg, &v); cfg.num_classes = (int32_t)v; break;
-    case O_COMM: rc = parse_i64(name, optarg, &v); cfg.num_communities = (int32_t)v; break;
-    case O_EXP: rc = parse_f64(name, optarg, &cfg.degree_exponent); break;
-    case O_INTRA: rc = parse_f64(name, optarg, &cfg.intra); break;
-    case O_PURITY: rc = parse_f64(name, optarg, &cfg.label_purity); break;
-    case O_SELF: rc = parse_f64(name, optarg, &cfg.self_signal); break;
-    case O_NEIGH: rc = parse_f64(name, optarg, &cfg.neighbour_signal); break;
-    case O_NOISE: rc = parse_f64(name, optarg, &cfg.noise); break;
-    case O_TRAIN: rc = parse_f64(name, optarg, &cfg.train_fraction); break;
-    case O_VALID: rc = parse_f64(name, optarg, &cfg.valid_fraction); break;
-    case O_SEED: rc = parse_i64(name, optarg, &v); cfg.seed = (uint64_t)v; break;
+    case O_NODES: rc = rd_parse_int(name, optarg, 2, INT32_MAX, &cfg.num_nodes); break;
+    case O_EDGES: rc = rd_parse_int(name, optarg, 1, INT64_MAX, &cfg.num_edges); break;
+    case O_FEAT: rc = rd_parse_int(name, optarg, 0, INT32_MAX, &v); cfg.num_features = (int32_t)v; break;
+    case O_CLASSES: rc = rd_parse_int(name, optarg, 0, INT32_MAX, &v); cfg.num_classes = (int32_t)v; break;
+    case O_COMM: rc = rd_parse_int(name, optarg, 0, INT32_MAX, &v); cfg.num_communities = (int32_t)v; break;
+    case O_EXP: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.degree_exponent); break;
+    case O_INTRA: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.intra); break;
+    case O_PURITY: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.label_purity); break;
+    case O_SELF: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.self_signal); break;
+    case O_NEIGH: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.neighbour_signal); break;
+    case O_NOISE: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.noise); break;
+    case O_TRAIN: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.train_fraction); break;
+    case O_VALID: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.valid_fraction); break;
+    case O_SEED: rc = rd_parse_int(name, optarg, 0, INT64_MAX, &v); cfg.seed = (uint64_t)v; break;
     default: return usage();
     }
     if (rc) return die("generate");
   }
   if (!out || optind != argc) return usage();
-  const double t0 = now();
+  const double t0 = rd_now();
   rd_graph g;
   if (rd_generate(&cfg, &g)) return die("generate");
-  const double t1 = now();
+  const double t1 = rd_now();
   if (rd_graph_write(&g, out)) {
     rd_gen_free(&g);
     return die("generate");
@@ -134,7 +111,7 @@ static int cmd_generate(int argc, char **argv) {
          out, (long long)g.num_nodes, (long long)g.num_edges / 2, g.num_features, g.num_classes,
          (long long)g.num_train, (long long)g.num_valid, (long long)g.num_test,
          (unsigned long long)g.seed);
-  printf("time: generate %.2f s, write %.2f s; peak memory %.2f GiB\n", t1 - t0, now() - t1,
+  printf("time: generate %.2f s, write %.2f s; peak memory %.2f GiB\n", t1 - t0, rd_now() - t1,
          peak_gib());
   rd_gen_free(&g);
   return 0;
@@ -152,9 +129,9 @@ static int cmd_import(int argc, char **argv) {
     else return usage();
   }
   if (!out || optind + 1 != argc) return usage();
-  const double t0 = now();
+  const double t0 = rd_now();
   if (rd_import_ogb(argv[optind], split, out)) return die("import-ogb");
-  printf("imported %s -> %s in %.2f s; peak memory %.2f GiB\n", argv[optind], out, now() - t0,
+  printf("imported %s -> %s in %.2f s; peak memory %.2f GiB\n", argv[optind], out, rd_now() - t0,
          peak_gib());
   return 0;
 }
@@ -170,10 +147,10 @@ static int cmd_partition(int argc, char **argv) {
   int c, rc = 0;
   while ((c = getopt_long(argc, argv, "p:m:l:s:o:", opts, NULL)) != -1) {
     switch (c) {
-    case 'p': rc = parse_i64("parts", optarg, &parts); break;
+    case 'p': rc = rd_parse_int("parts", optarg, 1, RD_MAX_PARTS, &parts); break;
     case 'm': rc = rd_part_method_parse(optarg, &method); break;
-    case 'l': rc = parse_i64("hops", optarg, &hops); break;
-    case 's': rc = parse_i64("seed", optarg, &seed); break;
+    case 'l': rc = rd_parse_int("hops", optarg, 1, 254, &hops); break;
+    case 's': rc = rd_parse_int("seed", optarg, 0, INT64_MAX, &seed); break;
     case 'o': out = optarg; break;
     default: return usage();
     }
@@ -189,10 +166,10 @@ static int cmd_partition(int argc, char **argv) {
              (long long)parts);
     out = dir;
   }
-  const double t0 = now();
+  const double t0 = rd_now();
   rd_graph g;
   if (rd_graph_load(&g, in, RD_LOAD_ALL)) return die("partition");
-  const double t1 = now();
+  const double t1 = rd_now();
   rd_part_stats st;
   if (rd_partition_write(&g, (int)parts, method, (int)hops, (uint64_t)seed, out, &st)) {
     rd_graph_free(&g);
@@ -218,7 +195,7 @@ static int cmd_partition(int argc, char **argv) {
            (long long)st.owned[k], (long long)st.train[k], (long long)st.halo[k],
            (long long)st.halo_1hop[k]);
   printf("time: load %.2f s, assign %.2f s, total %.2f s; peak memory %.2f GiB\n", t1 - t0,
-         st.assign_seconds, now() - t0, peak_gib());
+         st.assign_seconds, rd_now() - t0, peak_gib());
   rd_graph_free(&g);
   return 0;
 }

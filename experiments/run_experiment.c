@@ -18,6 +18,7 @@
 
 #include "buffer/replay.h"
 #include "descriptor.h"
+#include "clock.h"
 #include "error.h"
 #include "generate.h"
 #include "ogb.h"
@@ -36,12 +37,6 @@ typedef struct run {
   int64_t seed;
   char id[256];
 } run;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int mkdirs(const char *path) {
   char buf[PATH_MAX];
@@ -223,12 +218,12 @@ static int launch(char *const *argv, const char *log, int timeout) {
   }
   if (pid < 0) return 1;
   setpgid(pid, pid);
-  const double deadline = now() + timeout;
+  const double deadline = rd_now() + timeout;
   int status;
   for (;;) {
     const pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
-    if (now() > deadline) {
+    if (rd_now() > deadline) {
       kill(-pid, SIGTERM);
       sleep(2);
       kill(-pid, SIGKILL);
@@ -433,7 +428,7 @@ int main(int argc, char **argv) {
     snprintf(h5, sizeof h5, "%s/%s.h5", logs, r->id);
     snprintf(log, sizeof log, "%s/%s.log", logs, r->id);
     remove(h5);
-    const double t0 = now();
+    const double t0 = rd_now();
     int status;
     if (r->ops->rule == RD_RULE_BELADY) {
       status = belady_run(&e, r, trace, h5) ? 1 : 0;
@@ -465,7 +460,7 @@ int main(int argc, char **argv) {
       goto out;
     }
     remove(h5);
-    const double dt = now() - t0;
+    const double dt = rd_now() - t0;
     spent += dt;
     done++;
     const int left = n - skipped - done;

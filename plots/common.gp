@@ -24,14 +24,14 @@ panel(i) = system(sprintf("awk '/^# panel: /{if(n++==%d){sub(/^# panel: /,\"\");
 
 # n panels of pw x ph pixels in up to maxcol columns, with top pixels for
 # the title and the legend and bottom pixels for a note: `eval begin(...)`
+term = fmt eq 'svg' ? "svg dynamic font 'DejaVu Sans,13'" : "pngcairo font 'DejaVu Sans,11'"
 begin(n, maxcol, pw, ph, top, bottom, title) = sprintf( \
-  "ncol = %d; nrow = %d; H = nrow * %d + %d + %d; W = ncol * %d; " . \
-  "set terminal %s size W, H font 'DejaVu Sans,%d' %s; set output out; " . \
-  "set multiplot layout nrow, ncol title \"%s\" font ',15' margins 0.07, 0.98, %d.0 / H, 1 - %d.0 / H spacing 0.07, 70.0 / H", \
-  n < maxcol ? n : maxcol, (n + maxcol - 1) / maxcol, ph, top, bottom, pw, \
-  fmt eq 'svg' ? 'svg dynamic background "#ffffff"' : 'pngcairo', fmt eq 'svg' ? 13 : 11, fmt eq 'svg' ? '' : 'background "#ffffff"', \
-  title, bottom + 10, top)
+  "ncol = %d; nrow = %d; W = ncol * %d > 900 ? ncol * %d : 900; H = nrow * %d + %d + %d; " . \
+  "set terminal %s size W, H background '#ffffff'; set output out; " . \
+  "set multiplot layout nrow, ncol title \"%s\" font ',15' " . \
+  "margins 80.0 / W, 1 - 25.0 / W, %d.0 / H, 1 - %d.0 / H spacing 95.0 / W, 85.0 / H", \
+  n < maxcol ? n : maxcol, (n + maxcol - 1) / maxcol, pw, pw, ph, top, bottom, term, title, bottom + 45, top)
 # the legend, once, centred under the figure title
-keytop = "set key at screen 0.5, 1 - 45.0 / H center top horizontal samplen 2 spacing 1.1 width 1 box lc rgb '#a0a0a0' opaque"
+keytop(maxcols) = sprintf("set key at screen 0.5, 1 - 42.0 / H center top horizontal invert maxcols %d samplen 2 spacing 1.1 width -2 box lc rgb '#a0a0a0'", maxcols)
 # a line of text at the bottom of the figure
 note(s) = sprintf("set label 99 \"%s\" at screen 0.01, 12.0 / H left font ',10' tc rgb '#404040'", s)

@@ -4,13 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 // Decodes the whole trace; with `next`, also each access's next use step.
 static int decode(const rd_trace *t, rd_node **nodes, int64_t **offset, int64_t **next) {
@@ -37,7 +32,7 @@ static int decode(const rd_trace *t, rd_node **nodes, int64_t **offset, int64_t 
 int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_model *net,
               rd_replay_result *r, FILE *steps_out) {
   memset(r, 0, sizeof *r);
-  const double t0 = now();
+  const double t0 = rd_now();
   const rd_policy_ops *ops = cfg->policy;
   float *score = NULL;
   if (ops->init == RD_INIT_DEGREE || ops->init == RD_INIT_VIP) {
@@ -103,7 +98,7 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
   }
   r->steps = t->steps;
   r->rows_fetched = r->misses + r->prefetched;
-  r->seconds = now() - t0;
+  r->seconds = rd_now() - t0;
 done:
   free(nodes);
   free(offset);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buffer/replay.h"
+#include "cli.h"
 #include "error.h"
 #include "registry.h"
 
@@ -18,16 +19,6 @@ static int usage(void) {
           "  --net-latency-us A (2)  --net-gbps B (25): alpha-beta model of projected time\n"
           "  --steps-csv FILE  per-step lines (single policy and trace only)\n");
   return 2;
-}
-
-static int parse_num(const char *opt, const char *s, double lo, double hi, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !(v >= lo && v <= hi))
-    return rd_error_set("--%s: '%s' is not a number in [%g, %g]", opt, s, lo, hi);
-  *out = v;
-  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -46,14 +37,14 @@ int main(int argc, char **argv) {
     const char *name = opts[idx].name;
     switch (c) {
     case 'P': policies = optarg; break;
-    case 'F': rc = parse_num(name, optarg, 0, 1, &cfg.capacity_fraction); break;
-    case 'R': rc = parse_num(name, optarg, 0, 2e9, &v); cfg.capacity_rows = (int64_t)v; break;
-    case 'x': rc = parse_num(name, optarg, 1e-6, 0.999, &cfg.alpha); break;
-    case 'D': rc = parse_num(name, optarg, 1, 1e9, &v); cfg.delta = (int64_t)v; break;
-    case 'T': rc = parse_num(name, optarg, 1, 1e9, &v); cfg.params.period = (int64_t)v; break;
-    case 'r': rc = parse_num(name, optarg, 0, 1, &cfg.params.fraction); break;
-    case 'A': rc = parse_num(name, optarg, 0, 1e6, &net.latency_us); break;
-    case 'B': rc = parse_num(name, optarg, 0, 1e6, &net.gbps); break;
+    case 'F': rc = rd_parse_number(name, optarg, 0, 1, &cfg.capacity_fraction); break;
+    case 'R': rc = rd_parse_number(name, optarg, 0, 2e9, &v); cfg.capacity_rows = (int64_t)v; break;
+    case 'x': rc = rd_parse_number(name, optarg, 1e-6, 0.999, &cfg.alpha); break;
+    case 'D': rc = rd_parse_number(name, optarg, 1, 1e9, &v); cfg.delta = (int64_t)v; break;
+    case 'T': rc = rd_parse_number(name, optarg, 1, 1e9, &v); cfg.params.period = (int64_t)v; break;
+    case 'r': rc = rd_parse_number(name, optarg, 0, 1, &cfg.params.fraction); break;
+    case 'A': rc = rd_parse_number(name, optarg, 0, 1e6, &net.latency_us); break;
+    case 'B': rc = rd_parse_number(name, optarg, 0, 1e6, &net.gbps); break;
     case 'c': steps_csv = optarg; break;
     default: return usage();
     }

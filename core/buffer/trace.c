@@ -91,19 +91,6 @@ int rd_trace_writer_close(rd_trace_writer *t, const rd_node *halo, const int32_t
   return rc;
 }
 
-// A verified section whose element count must be `expect` (-1: any).
-static const void *section(rd_trace *t, uint32_t id, uint32_t size, int64_t expect, uint64_t *count) {
-  uint64_t n;
-  const void *p = rd_file_section(&t->file, id, size, &n, 1, 0);
-  if (p && expect >= 0 && n != (uint64_t)expect) {
-    rd_error_set("%s: trace section %u has %llu elements, expected %lld", t->file.path, id,
-                 (unsigned long long)n, (long long)expect);
-    return NULL;
-  }
-  if (count) *count = n;
-  return p;
-}
-
 int rd_trace_load(rd_trace *t, const char *path) {
   memset(t, 0, sizeof *t);
   if (rd_file_open(&t->file, path, RD_KIND_TRACE)) return -1;
@@ -123,16 +110,18 @@ int rd_trace_load(rd_trace *t, const char *path) {
     goto fail;
   }
   for (int l = 0; l < in->num_layers; l++) in->fanouts[l] = (int32_t)m[RD_TM_FANOUT0 + l];
-  uint64_t h;
-  if (!(t->bytes = rd_file_section(&t->file, RD_T_BYTES, 1, &t->num_bytes, 1, 0)) ||
-      !(t->step_ptr = section(t, RD_T_STEP_PTR, 8, t->steps + 1, NULL)) ||
-      !(t->count = section(t, RD_T_COUNT, 4, t->steps, NULL)) ||
-      !(t->halo = section(t, RD_T_HALO, 4, -1, &h)) ||
-      !(t->halo_owner = section(t, RD_T_HALO_OWNER, 4, (int64_t)h, NULL)) ||
-      !(t->halo_degree = section(t, RD_T_HALO_DEGREE, 4, (int64_t)h, NULL)) ||
-      !(t->halo_vip = section(t, RD_T_HALO_VIP, 4, (int64_t)h, NULL)))
+  rd_file *f = &t->file;
+  int64_t h, nb;
+  if (!(t->bytes = rd_file_section_n(f, RD_T_BYTES, 1, -1, &nb, 1)) ||
+      !(t->step_ptr = rd_file_section_n(f, RD_T_STEP_PTR, 8, t->steps + 1, NULL, 1)) ||
+      !(t->count = rd_file_section_n(f, RD_T_COUNT, 4, t->steps, NULL, 1)) ||
+      !(t->halo = rd_file_section_n(f, RD_T_HALO, 4, -1, &h, 1)) ||
+      !(t->halo_owner = rd_file_section_n(f, RD_T_HALO_OWNER, 4, h, NULL, 1)) ||
+      !(t->halo_degree = rd_file_section_n(f, RD_T_HALO_DEGREE, 4, h, NULL, 1)) ||
+      !(t->halo_vip = rd_file_section_n(f, RD_T_HALO_VIP, 4, h, NULL, 1)))
     goto fail;
-  t->halo_size = (int64_t)h;
+  t->num_bytes = (uint64_t)nb;
+  t->halo_size = h;
   for (int64_t s = 0; s < t->steps; s++) {
     if (t->step_ptr[s + 1] < t->step_ptr[s] || t->count[s] < 0) {
       rd_error_set("%s: step %lld has a corrupt offset or count", path, (long long)s);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "grow.h"
 
@@ -21,12 +22,6 @@ struct rd_exchange {
   float *serve, *recv;                              // rows out / in
   int64_t cap_req, cap_order, cap_in, cap_serve, cap_recv;
 };
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 double rd_net_cost(const rd_net_model *net, int64_t messages, int64_t bytes) {
   if (net->gbps <= 0) return 0;
@@ -64,7 +59,7 @@ void rd_exchange_free(rd_exchange *x) {
 
 int rd_exchange_fetch(rd_exchange *x, int64_t n, const int32_t *owner, const int32_t *row,
                       float *out, rd_fetch_stats *st) {
-  const double t0 = now();
+  const double t0 = rd_now();
   const int P = x->size, F = x->row_len;
   // Group requests by owner (counting sort), remembering each one's slot.
   memset(x->send_cnt, 0, (size_t)P * sizeof(int));
@@ -125,6 +120,6 @@ int rd_exchange_fetch(rd_exchange *x, int64_t n, const int32_t *owner, const int
   st->bytes_received += received;
   st->messages += msgs;
   st->emulated_seconds += delay;
-  st->seconds += now() - t0;
+  st->seconds += rd_now() - t0;
   return 0;
 }

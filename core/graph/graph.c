@@ -61,36 +61,22 @@ int rd_graph_load(rd_graph *g, const char *path, unsigned what) {
     goto fail;
   }
   const int verify = !(what & RD_LOAD_NO_VERIFY);
-  uint64_t cnt;
-#define SECTION(field, id, type, expect)                                                     \
-  do {                                                                                       \
-    g->field = rd_file_section(&g->file, id, sizeof(type), &cnt, verify, 0);                 \
-    if (!g->field) goto fail;                                                                \
-    if (cnt != (uint64_t)(expect)) {                                                         \
-      rd_error_set("%s: section %s has %llu elements, expected %llu", path, #field,          \
-                   (unsigned long long)cnt, (unsigned long long)(expect));                   \
-      goto fail;                                                                             \
-    }                                                                                        \
-  } while (0)
+  rd_file *f = &g->file;
   if (what & RD_LOAD_TOPOLOGY) {
-    SECTION(indptr, RD_G_INDPTR, int64_t, g->num_nodes + 1);
-    SECTION(indices, RD_G_INDICES, rd_node, g->num_edges);
+    if (!(g->indptr = rd_file_section_n(f, RD_G_INDPTR, 8, g->num_nodes + 1, NULL, verify)) ||
+        !(g->indices = rd_file_section_n(f, RD_G_INDICES, 4, g->num_edges, NULL, verify)))
+      goto fail;
   }
-  if (what & RD_LOAD_FEATURES)
-    SECTION(features, RD_G_FEATURES, float, (uint64_t)g->num_nodes * (uint64_t)g->num_features);
-  if (what & RD_LOAD_LABELS) SECTION(labels, RD_G_LABELS, int32_t, g->num_nodes);
-  if (what & RD_LOAD_SPLITS) {
-    const struct { const rd_node **ids; int64_t *n; uint32_t id; } s[3] = {
-        {&g->train, &g->num_train, RD_G_TRAIN},
-        {&g->valid, &g->num_valid, RD_G_VALID},
-        {&g->test, &g->num_test, RD_G_TEST}};
-    for (int i = 0; i < 3; i++) {
-      *s[i].ids = rd_file_section(&g->file, s[i].id, sizeof(rd_node), &cnt, verify, 0);
-      if (!*s[i].ids) goto fail;
-      *s[i].n = (int64_t)cnt;
-    }
-  }
-#undef SECTION
+  if ((what & RD_LOAD_FEATURES) &&
+      !(g->features = rd_file_section_n(f, RD_G_FEATURES, 4, g->num_nodes * g->num_features, NULL, verify)))
+    goto fail;
+  if ((what & RD_LOAD_LABELS) && !(g->labels = rd_file_section_n(f, RD_G_LABELS, 4, g->num_nodes, NULL, verify)))
+    goto fail;
+  if ((what & RD_LOAD_SPLITS) &&
+      (!(g->train = rd_file_section_n(f, RD_G_TRAIN, 4, -1, &g->num_train, verify)) ||
+       !(g->valid = rd_file_section_n(f, RD_G_VALID, 4, -1, &g->num_valid, verify)) ||
+       !(g->test = rd_file_section_n(f, RD_G_TEST, 4, -1, &g->num_test, verify))))
+    goto fail;
   if (rd_graph_validate(g, path, what)) goto fail;
   return 0;
 fail:

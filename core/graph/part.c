@@ -16,20 +16,6 @@ int rd_part_method_parse(const char *s, rd_part_method *m) {
   return 0;
 }
 
-// Fetches a section and checks its element count against `expect` (-1: any).
-static const void *section(rd_file *f, uint32_t id, uint32_t size, int64_t expect, int64_t *count,
-                           int verify) {
-  uint64_t n;
-  const void *p = rd_file_section(f, id, size, &n, verify, 0);
-  if (p && expect >= 0 && n != (uint64_t)expect) {
-    rd_error_set("%s: section %u has %llu elements, expected %lld", f->path, id,
-                 (unsigned long long)n, (long long)expect);
-    return NULL;
-  }
-  if (count) *count = (int64_t)n;
-  return p;
-}
-
 static int check_rows(const char *path, const char *what, const int32_t *rows, int64_t n,
                       int64_t limit) {
   for (int64_t i = 0; i < n; i++)
@@ -57,8 +43,8 @@ int rd_part_load(rd_part *p, const char *dir, int part, int verify) {
     rd_error_set("%s: part %d requested, the partition has %d parts", path, part, p->num_parts);
     goto fail;
   }
-  if (!(p->owner = section(&p->map_file, RD_PM_OWNER, 4, p->num_nodes, NULL, verify)) ||
-      !(p->local = section(&p->map_file, RD_PM_LOCAL, 4, p->num_nodes, NULL, verify)))
+  if (!(p->owner = rd_file_section_n(&p->map_file, RD_PM_OWNER, 4, p->num_nodes, NULL, verify)) ||
+      !(p->local = rd_file_section_n(&p->map_file, RD_PM_LOCAL, 4, p->num_nodes, NULL, verify)))
     goto fail;
   for (int64_t v = 0; v < p->num_nodes; v++)
     if (p->owner[v] < 0 || p->owner[v] >= p->num_parts || p->local[v] < 0) {
@@ -81,17 +67,17 @@ int rd_part_load(rd_part *p, const char *dir, int part, int verify) {
                  p->part, (long long)pm[RD_PTM_PARTS], (long long)pm[RD_PTM_NODES]);
     goto fail;
   }
-  if (!(p->owned = section(f, RD_P_OWNED, 4, -1, &p->num_owned, verify))) goto fail;
+  if (!(p->owned = rd_file_section_n(f, RD_P_OWNED, 4, -1, &p->num_owned, verify))) goto fail;
   const int64_t no = p->num_owned;
-  if (!(p->features = section(f, RD_P_FEATURES, 4, no * p->num_features, NULL, verify)) ||
-      !(p->labels = section(f, RD_P_LABELS, 4, no, NULL, verify)) ||
-      !(p->train = section(f, RD_P_TRAIN, 4, -1, &p->num_train, verify)) ||
-      !(p->valid = section(f, RD_P_VALID, 4, -1, &p->num_valid, verify)) ||
-      !(p->test = section(f, RD_P_TEST, 4, -1, &p->num_test, verify)) ||
-      !(p->halo = section(f, RD_P_HALO, 4, -1, &p->num_halo, verify)) ||
-      !(p->halo_owner = section(f, RD_P_HALO_OWNER, 4, p->num_halo, NULL, verify)) ||
-      !(p->halo_degree = section(f, RD_P_HALO_DEGREE, 4, p->num_halo, NULL, verify)) ||
-      !(p->halo_hop = section(f, RD_P_HALO_HOP, 1, p->num_halo, NULL, verify)))
+  if (!(p->features = rd_file_section_n(f, RD_P_FEATURES, 4, no * p->num_features, NULL, verify)) ||
+      !(p->labels = rd_file_section_n(f, RD_P_LABELS, 4, no, NULL, verify)) ||
+      !(p->train = rd_file_section_n(f, RD_P_TRAIN, 4, -1, &p->num_train, verify)) ||
+      !(p->valid = rd_file_section_n(f, RD_P_VALID, 4, -1, &p->num_valid, verify)) ||
+      !(p->test = rd_file_section_n(f, RD_P_TEST, 4, -1, &p->num_test, verify)) ||
+      !(p->halo = rd_file_section_n(f, RD_P_HALO, 4, -1, &p->num_halo, verify)) ||
+      !(p->halo_owner = rd_file_section_n(f, RD_P_HALO_OWNER, 4, p->num_halo, NULL, verify)) ||
+      !(p->halo_degree = rd_file_section_n(f, RD_P_HALO_DEGREE, 4, p->num_halo, NULL, verify)) ||
+      !(p->halo_hop = rd_file_section_n(f, RD_P_HALO_HOP, 1, p->num_halo, NULL, verify)))
     goto fail;
   if (check_rows(path, "owned", p->owned, no, p->num_nodes) ||
       check_rows(path, "train", p->train, p->num_train, no) ||

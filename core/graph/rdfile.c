@@ -121,6 +121,19 @@ const void *rd_file_section(rd_file *f, uint32_t id, uint32_t elem_size, uint64_
   return NULL;
 }
 
+const void *rd_file_section_n(rd_file *f, uint32_t id, uint32_t elem_size, int64_t expect,
+                              int64_t *count, int verify) {
+  uint64_t n;
+  const void *p = rd_file_section(f, id, elem_size, &n, verify, 0);
+  if (p && expect >= 0 && n != (uint64_t)expect) {
+    rd_error_set("%s: section %u has %llu elements, expected %lld", f->path, id,
+                 (unsigned long long)n, (long long)expect);
+    return NULL;
+  }
+  if (count) *count = (int64_t)n;
+  return p;
+}
+
 // ---- writing ----------------------------------------------------------------
 
 struct rd_writer {

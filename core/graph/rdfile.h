@@ -61,6 +61,11 @@ void rd_file_close(rd_file *f);
 const void *rd_file_section(rd_file *f, uint32_t id, uint32_t elem_size, uint64_t *count,
                             int verify, int optional);
 
+// A required section whose element count must equal `expect` (-1: any);
+// the count is stored in *count when not NULL.
+const void *rd_file_section_n(rd_file *f, uint32_t id, uint32_t elem_size, int64_t expect,
+                              int64_t *count, int verify);
+
 const char *rd_file_kind_name(uint32_t kind);
 
 // ---- writing ----------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "error.h"
 #include "registry.h"
 #include "results.h"
@@ -29,16 +30,6 @@ static void usage(void) {
           "  --policy-options K=V,...  (agents: endpoint, model, ...)\n"
           "results:\n"
           "  --results FILE.h5 --run-id ID [--attr KEY=VALUE ...]  (docs/RESULTS.md)\n");
-}
-
-static int parse_num(const char *opt, const char *s, double lo, double hi, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !(v >= lo && v <= hi))
-    return rd_error_set("--%s: '%s' is not a number in [%g, %g]", opt, s, lo, hi);
-  *out = v;
-  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -80,28 +71,28 @@ int main(int argc, char **argv) {
       else cfg.num_layers = n;
       break;
     }
-    case 'b': rc = parse_num(name, optarg, 1, 1e8, &v); cfg.batch_size = (int)v; break;
-    case 'H': rc = parse_num(name, optarg, 1, 1e5, &v); cfg.model.hidden = (int)v; break;
-    case 'a': rc = parse_num(name, optarg, 1, 64, &v); cfg.model.heads = (int)v; break;
-    case 'd': rc = parse_num(name, optarg, 0, 0.99, &v); cfg.model.dropout = (float)v; break;
-    case 'l': rc = parse_num(name, optarg, 1e-8, 10, &cfg.lr); break;
-    case 'e': rc = parse_num(name, optarg, 1, 1e6, &v); cfg.epochs = (int)v; break;
-    case 'M': rc = parse_num(name, optarg, 0, 1e12, &v); cfg.max_steps = (int64_t)v; break;
-    case 'E': rc = parse_num(name, optarg, 0, 1e6, &v); cfg.eval_every = (int)v; break;
-    case 'N': rc = parse_num(name, optarg, 0, 1e12, &v); cfg.eval_nodes = (int64_t)v; break;
-    case 's': rc = parse_num(name, optarg, 0, 9e15, &v); cfg.seed = cfg.model.seed = (uint64_t)v; break;
-    case 'A': rc = parse_num(name, optarg, 0, 1e6, &cfg.net.latency_us); break;
-    case 'B': rc = parse_num(name, optarg, 0, 1e6, &cfg.net.gbps); break;
+    case 'b': rc = rd_parse_number(name, optarg, 1, 1e8, &v); cfg.batch_size = (int)v; break;
+    case 'H': rc = rd_parse_number(name, optarg, 1, 1e5, &v); cfg.model.hidden = (int)v; break;
+    case 'a': rc = rd_parse_number(name, optarg, 1, 64, &v); cfg.model.heads = (int)v; break;
+    case 'd': rc = rd_parse_number(name, optarg, 0, 0.99, &v); cfg.model.dropout = (float)v; break;
+    case 'l': rc = rd_parse_number(name, optarg, 1e-8, 10, &cfg.lr); break;
+    case 'e': rc = rd_parse_number(name, optarg, 1, 1e6, &v); cfg.epochs = (int)v; break;
+    case 'M': rc = rd_parse_number(name, optarg, 0, 1e12, &v); cfg.max_steps = (int64_t)v; break;
+    case 'E': rc = rd_parse_number(name, optarg, 0, 1e6, &v); cfg.eval_every = (int)v; break;
+    case 'N': rc = rd_parse_number(name, optarg, 0, 1e12, &v); cfg.eval_nodes = (int64_t)v; break;
+    case 's': rc = rd_parse_number(name, optarg, 0, 9e15, &v); cfg.seed = cfg.model.seed = (uint64_t)v; break;
+    case 'A': rc = rd_parse_number(name, optarg, 0, 1e6, &cfg.net.latency_us); break;
+    case 'B': rc = rd_parse_number(name, optarg, 0, 1e6, &cfg.net.gbps); break;
     case 'c': steps_csv = optarg; break;
     case 'V': cfg.verify = 0; break;
     case 'q': cfg.quiet = 1; break;
     case 'P': rc = (pc->policy = rd_policy_find(optarg)) ? 0 : -1; break;
-    case 'F': rc = parse_num(name, optarg, 0, 1, &pc->capacity_fraction); break;
-    case 'R': rc = parse_num(name, optarg, 0, 2e9, &v); pc->capacity_rows = (int64_t)v; break;
-    case 'x': rc = parse_num(name, optarg, 1e-6, 0.999, &pc->alpha); break;
-    case 'D': rc = parse_num(name, optarg, 1, 1e9, &v); pc->delta = (int64_t)v; break;
-    case 'T': rc = parse_num(name, optarg, 1, 1e9, &v); pc->params.period = (int64_t)v; break;
-    case 'r': rc = parse_num(name, optarg, 0, 1, &pc->params.fraction); break;
+    case 'F': rc = rd_parse_number(name, optarg, 0, 1, &pc->capacity_fraction); break;
+    case 'R': rc = rd_parse_number(name, optarg, 0, 2e9, &v); pc->capacity_rows = (int64_t)v; break;
+    case 'x': rc = rd_parse_number(name, optarg, 1e-6, 0.999, &pc->alpha); break;
+    case 'D': rc = rd_parse_number(name, optarg, 1, 1e9, &v); pc->delta = (int64_t)v; break;
+    case 'T': rc = rd_parse_number(name, optarg, 1, 1e9, &v); pc->params.period = (int64_t)v; break;
+    case 'r': rc = rd_parse_number(name, optarg, 0, 1, &pc->params.fraction); break;
     case 't': cfg.record_trace = optarg; break;
     case 'O': pc->params.options = optarg; break;
     case 'o': results = optarg; break;

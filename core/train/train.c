@@ -8,6 +8,7 @@
 
 #include "buffer/trace.h"
 #include "buffer/vip.h"
+#include "clock.h"
 #include "error.h"
 #include "graph/part.h"
 #include "grow.h"
@@ -30,12 +31,6 @@ void rd_train_config_defaults(rd_train_config *c) {
   c->model = (rd_model_config){.kind = RD_MODEL_SAGE, .num_layers = 2, .hidden = 256, .heads = 4,
                                .dropout = 0.5f, .seed = 1};
   rd_prefetch_config_defaults(&c->prefetch);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct trainer {
@@ -303,14 +298,14 @@ static void teardown(trainer *t) {
 // One training step on the global batch ids[lo, hi).
 static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, int epoch,
                       int64_t step, rd_step_metrics *m) {
-  const double t0 = now();
+  const double t0 = rd_now();
   const int32_t n = local_seeds(t, ids, lo, hi);
   const rd_minibatch *mb = rd_sample(t->sampler, t->seeds, n, (uint64_t)epoch, (uint64_t)step);
-  const double t1 = now();
+  const double t1 = rd_now();
   rd_fetch_stats fs = {0};
   rd_prefetch_metrics pm;
   if (gather_inputs(t, mb, step, &fs, &pm)) return -1;
-  const double t2 = now();
+  const double t2 = rd_now();
   const size_t np = rd_model_num_params(t->model);
   rd_real *grads = rd_model_grads(t->model);
   double tally[2] = {0, 0};  // summed loss x seeds / global batch, correct
@@ -331,12 +326,12 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
   } else {
     memset(grads, 0, np * sizeof *grads);
   }
-  const double t3 = now();
+  const double t3 = rd_now();
   MPI_Allreduce(MPI_IN_PLACE, grads, (int)np, MPI_FLOAT, MPI_SUM, t->comm);
   MPI_Allreduce(MPI_IN_PLACE, tally, 2, MPI_DOUBLE, MPI_SUM, t->comm);
-  const double t4 = now();
+  const double t4 = rd_now();
   rd_adam_step(&t->adam, rd_model_params(t->model), grads);
-  const double t5 = now();
+  const double t5 = rd_now();
   *m = (rd_step_metrics){.rank = t->rank, .epoch = epoch, .step = step, .seeds = n,
                          .input_nodes = mb->num_nodes, .local_inputs = mb->num_nodes - pm.remote,
                          .remote_inputs = pm.remote, .rows_fetched = fs.rows_fetched,
@@ -371,7 +366,7 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   }
   res->steps = calloc((size_t)total + 1, sizeof *res->steps);
   rd_node *perm = malloc((size_t)T * sizeof *perm);
-  const double start = now();
+  const double start = rd_now();
   int64_t step = 0;
   for (int epoch = 0; epoch < cfg->epochs && step < total && rc == 0; epoch++) {
     memcpy(perm, t.g.train, (size_t)T * sizeof *perm);
@@ -380,7 +375,7 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
       int64_t j = (int64_t)rd_rng_below(&r, (uint64_t)i + 1);
       rd_node x = perm[i]; perm[i] = perm[j]; perm[j] = x;
     }
-    const double e0 = now();
+    const double e0 = rd_now();
     const int64_t first = step;
     double loss = 0;
     for (int64_t s = 0; s < per_epoch && step < total && rc == 0; s++, step++) {
@@ -403,12 +398,12 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
       printf("epoch %d/%d | step %lld/%lld | loss %.4f | valid acc %.4f | %.2f s (rank 0: sample "
              "%.2f, fetch %.2f, compute %.2f, allreduce %.2f) | %.0f rows fetched/step\n",
              epoch + 1, cfg->epochs, (long long)step, (long long)total, res->final_loss,
-             res->valid_acc, now() - e0, ts, tf, tc, ta, rows / (double)(step - first));
+             res->valid_acc, rd_now() - e0, ts, tf, tc, ta, rows / (double)(step - first));
       fflush(stdout);
     }
   }
   res->num_steps = step;
-  res->seconds = now() - start;
+  res->seconds = rd_now() - start;
   if (cfg->prefetch.policy->drain && t.pf.state)
     res->num_decisions = cfg->prefetch.policy->drain(t.pf.state, &res->decisions);
   if (rc == 0 && t.trace) {
