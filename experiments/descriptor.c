@@ -38,6 +38,7 @@ static const key_def model_keys[] = {
     K(rd_model_spec, dropout, T_F64, 0, 0.99), K(rd_model_spec, max_steps, T_I64, 0, 1e12), {0}};
 static const key_def policy_keys[] = {
     K(rd_policy_spec, policy, T_STR, 0, 0),   K(rd_policy_spec, options, T_STR, 0, 0),
+    K(rd_policy_spec, init, T_STR, 0, 0),
     K(rd_policy_spec, alpha, T_F64, 1e-6, 0.999), K(rd_policy_spec, replace_fraction, T_F64, 0, 1),
     K(rd_policy_spec, delta, T_I64, 1, 1e9),  K(rd_policy_spec, period, T_I64, 1, 1e9), {0}};
 static const key_def network_keys[] = {
@@ -286,6 +287,8 @@ void rd_experiment_free(rd_experiment *e) {
     free(g->preset); free(g->file); free(g->ogb); free(g->split); free(g->partition);
   }
   for (int i = 0; i < e->num_model_specs; i++) { free(e->model[i].kind); free(e->model[i].fanouts); }
-  for (int i = 0; i < e->num_policy_specs; i++) { free(e->policy[i].policy); free(e->policy[i].options); }
+  for (int i = 0; i < e->num_policy_specs; i++) {
+    free(e->policy[i].policy); free(e->policy[i].options); free(e->policy[i].init);
+  }
   memset(e, 0, sizeof *e);
 }

@@ -30,6 +30,7 @@ typedef struct rd_policy_spec {
   char name[64];                      // as listed in the sweep
   char *policy;                       // the registered policy (default: name)
   char *options;                      // agents: endpoint=...,model=...
+  char *init;                         // initial fill: empty|degree|random|vip
   double alpha, replace_fraction;
   int64_t delta, period;
 } rd_policy_spec;

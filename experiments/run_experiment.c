@@ -144,6 +144,7 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
   ATTR("period", "%lld", (long long)(p && p->period ? p->period : p && p->delta ? p->delta : 25));
   ATTR("replace_fraction", "%g", p ? p->replace_fraction : 0);
   ATTR("policy_options", "%s", p && p->options ? p->options : "");
+  ATTR("buffer_init", "%s", p && p->init ? p->init : rd_buffer_start_name(r->ops->init));
   ATTR("hidden", "%d", m->hidden ? m->hidden : 256);
   ATTR("heads", "%d", m->heads ? m->heads : 4);
   ATTR("lr", "%g", m->lr ? m->lr : 0.003);
@@ -188,6 +189,7 @@ static void train_args(const rd_experiment *e, const run *r, const char *graph, 
   if (p && p->period) { add(a, "--period"); add(a, "%lld", (long long)p->period); }
   if (p && p->replace_fraction) { add(a, "--replace-fraction"); add(a, "%g", p->replace_fraction); }
   if (p && p->options) { add(a, "--policy-options"); add(a, "%s", p->options); }
+  if (p && p->init) { add(a, "--buffer-init"); add(a, "%s", p->init); }
   if (e->gbps > 0) {
     add(a, "--net-latency-us"); add(a, "%g", e->latency_us);
     add(a, "--net-gbps"); add(a, "%g", e->gbps);
@@ -344,6 +346,13 @@ int main(int argc, char **argv) {
     }
     belady |= ops[i]->rule == RD_RULE_BELADY;
     none |= !strcmp(ops[i]->name, "none");
+  }
+  for (int i = 0; i < e.num_policy_specs; i++) {
+    rd_buffer_start init;
+    if (e.policy[i].init && rd_buffer_start_parse(e.policy[i].init, &init)) {
+      fprintf(stderr, "run_experiment: %s: [policy %s] init: %s\n", e.path, e.policy[i].name, rd_error());
+      goto out;
+    }
   }
   if (belady && !none) {
     fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: belady is computed on the traces of "

@@ -9,7 +9,13 @@
 
 #include "buffer.h"
 
-typedef enum rd_buffer_start { RD_INIT_EMPTY, RD_INIT_DEGREE, RD_INIT_RANDOM, RD_INIT_VIP } rd_buffer_start;
+typedef enum rd_buffer_start {
+  RD_INIT_POLICY = -1,  // the policy's own choice (rd_prefetch_config only)
+  RD_INIT_EMPTY, RD_INIT_DEGREE, RD_INIT_RANDOM, RD_INIT_VIP
+} rd_buffer_start;
+
+const char *rd_buffer_start_name(rd_buffer_start s);
+int rd_buffer_start_parse(const char *s, rd_buffer_start *out);
 
 // What a policy sees before each step: the buffer's facts and an aggregate
 // of the last `len` steps (the window), all measured, none cumulative.

@@ -12,7 +12,26 @@ enum { RNG_INIT = 0x1a17 };
 
 void rd_prefetch_config_defaults(rd_prefetch_config *c) {
   // The reference implementation's defaults: alpha 0.05, eviction period 25.
-  *c = (rd_prefetch_config){.capacity_fraction = 0.25, .alpha = 0.05, .delta = 25};
+  *c = (rd_prefetch_config){.capacity_fraction = 0.25, .alpha = 0.05, .delta = 25,
+                            .init = RD_INIT_POLICY};
+}
+
+rd_buffer_start rd_prefetch_init_of(const rd_prefetch_config *c) {
+  return c->init == RD_INIT_POLICY ? c->policy->init : c->init;
+}
+
+const char *rd_buffer_start_name(rd_buffer_start s) {
+  static const char *names[] = {"empty", "degree", "random", "vip"};
+  return s >= RD_INIT_EMPTY && s <= RD_INIT_VIP ? names[s] : "policy";
+}
+
+int rd_buffer_start_parse(const char *s, rd_buffer_start *out) {
+  for (int i = RD_INIT_EMPTY; i <= RD_INIT_VIP; i++)
+    if (!strcmp(s, rd_buffer_start_name((rd_buffer_start)i))) {
+      *out = (rd_buffer_start)i;
+      return 0;
+    }
+  return rd_error_set("unknown buffer initialisation '%s' (known: empty, degree, random, vip)", s);
 }
 
 static double now(void) {
@@ -71,11 +90,12 @@ int rd_prefetcher_init(rd_prefetcher *pf, const rd_prefetch_config *cfg, int64_t
     rd_prefetcher_free(pf);
     return -1;
   }
-  if (ops->init == RD_INIT_EMPTY || capacity == 0) return 0;
+  const rd_buffer_start init = rd_prefetch_init_of(cfg);
+  if (init == RD_INIT_EMPTY || capacity == 0) return 0;
   // Rank the halo for the initial fill.
   int32_t *order = malloc(((size_t)halo_size + 1) * sizeof *order);
   for (int64_t i = 0; i < halo_size; i++) order[i] = (int32_t)i;
-  if (ops->init == RD_INIT_RANDOM) {
+  if (init == RD_INIT_RANDOM) {
     rd_rng r = rd_rng_stream(cfg->params.seed, RNG_INIT, 0);
     for (int64_t i = halo_size - 1; i > 0; i--) {
       int64_t j = (int64_t)rd_rng_below(&r, (uint64_t)i + 1);

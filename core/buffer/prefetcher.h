@@ -18,7 +18,11 @@ typedef struct rd_prefetch_config {
   int64_t capacity_rows;
   double alpha;              // score decay per step (0.05)
   int64_t delta;             // staleness age and default window/period (25)
+  rd_buffer_start init;      // initial fill; RD_INIT_POLICY: the policy's
 } rd_prefetch_config;
+
+// The initial fill a configuration uses.
+rd_buffer_start rd_prefetch_init_of(const rd_prefetch_config *c);
 
 void rd_prefetch_config_defaults(rd_prefetch_config *c);
 

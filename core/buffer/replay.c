@@ -34,11 +34,12 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
   memset(r, 0, sizeof *r);
   const double t0 = rd_now();
   const rd_policy_ops *ops = cfg->policy;
+  const rd_buffer_start init = rd_prefetch_init_of(cfg);
   float *score = NULL;
-  if (ops->init == RD_INIT_DEGREE || ops->init == RD_INIT_VIP) {
+  if (init == RD_INIT_DEGREE || init == RD_INIT_VIP) {
     score = malloc(((size_t)t->halo_size + 1) * sizeof *score);
     for (int64_t i = 0; i < t->halo_size; i++)
-      score[i] = ops->init == RD_INIT_VIP ? t->halo_vip[i] : (float)t->halo_degree[i];
+      score[i] = init == RD_INIT_VIP ? t->halo_vip[i] : (float)t->halo_degree[i];
   }
   rd_prefetcher pf;
   rd_node *preload;

@@ -17,7 +17,8 @@ static int usage(void) {
           "  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
           "  --alpha A (0.05)  --delta D (25)  --period P (delta)  --replace-fraction F (0)\n"
           "  --net-latency-us A (2)  --net-gbps B (25): alpha-beta model of projected time\n"
-          "  --steps-csv FILE  per-step lines (single policy and trace only)\n");
+          "  --steps-csv FILE  per-step lines (single policy and trace only)\n"
+          "  --buffer-init empty|degree|random|vip  (default: each policy's)\n");
   return 2;
 }
 
@@ -30,7 +31,7 @@ int main(int argc, char **argv) {
       {"policy", 1, 0, 'P'}, {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'},
       {"alpha", 1, 0, 'x'},  {"delta", 1, 0, 'D'},           {"period", 1, 0, 'T'},
       {"replace-fraction", 1, 0, 'r'}, {"net-latency-us", 1, 0, 'A'}, {"net-gbps", 1, 0, 'B'},
-      {"steps-csv", 1, 0, 'c'}, {0, 0, 0, 0}};
+      {"steps-csv", 1, 0, 'c'}, {"buffer-init", 1, 0, 'i'}, {0, 0, 0, 0}};
   int c, idx, rc = 0;
   double v;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     case 'A': rc = rd_parse_number(name, optarg, 0, 1e6, &net.latency_us); break;
     case 'B': rc = rd_parse_number(name, optarg, 0, 1e6, &net.gbps); break;
     case 'c': steps_csv = optarg; break;
+    case 'i': rc = rd_buffer_start_parse(optarg, &cfg.init); break;
     default: return usage();
     }
   }

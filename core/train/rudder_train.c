@@ -28,6 +28,7 @@ static void usage(void) {
           "  --alpha A (0.05)  --delta D (25: staleness age, window)  --period P (delta)\n"
           "  --replace-fraction F (0: every stale slot)  --record-trace PREFIX (writes PREFIX.<rank>)\n"
           "  --policy-options K=V,...  (agents: endpoint, model, ...)\n"
+          "  --buffer-init empty|degree|random|vip  (default: the policy's)\n"
           "results:\n"
           "  --results FILE.h5 --run-id ID [--attr KEY=VALUE ...]  (docs/RESULTS.md)\n");
 }
@@ -51,7 +52,7 @@ int main(int argc, char **argv) {
       {"quiet", 0, 0, 'q'},      {"help", 0, 0, 'h'},      {"policy", 1, 0, 'P'},
       {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'}, {"alpha", 1, 0, 'x'},
       {"delta", 1, 0, 'D'},      {"period", 1, 0, 'T'},    {"replace-fraction", 1, 0, 'r'},
-      {"record-trace", 1, 0, 't'}, {"policy-options", 1, 0, 'O'}, {"results", 1, 0, 'o'},
+      {"record-trace", 1, 0, 't'}, {"policy-options", 1, 0, 'O'}, {"buffer-init", 1, 0, 'i'}, {"results", 1, 0, 'o'},
       {"run-id", 1, 0, 'I'},     {"attr", 1, 0, 'k'},      {0, 0, 0, 0}};
   const char *results = NULL, *run_id = "run";
   enum { MAX_ATTRS = 64 };
@@ -95,6 +96,7 @@ int main(int argc, char **argv) {
     case 'r': rc = rd_parse_number(name, optarg, 0, 1, &pc->params.fraction); break;
     case 't': cfg.record_trace = optarg; break;
     case 'O': pc->params.options = optarg; break;
+    case 'i': rc = rd_buffer_start_parse(optarg, &pc->init); break;
     case 'o': results = optarg; break;
     case 'I': run_id = optarg; break;
     case 'k': {

@@ -195,17 +195,18 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
   const rd_train_config *cfg = t->cfg;
   const rd_policy_ops *ops = cfg->prefetch.policy;
   if (!ops) return rd_error_set("no buffer policy given");
-  if ((ops->init == RD_INIT_VIP || cfg->record_trace) && halo_vip(t, fanouts, seed_prob)) return -1;
+  const rd_buffer_start init = rd_prefetch_init_of(&cfg->prefetch);
+  if ((init == RD_INIT_VIP || cfg->record_trace) && halo_vip(t, fanouts, seed_prob)) return -1;
   if (ops->rule == RD_RULE_BELADY)
     return rd_error_set("policy %s needs the future: run it on a recorded trace with rudder_replay",
                         ops->name);
   float *score = NULL;
-  if (ops->init == RD_INIT_DEGREE) {
+  if (init == RD_INIT_DEGREE) {
     score = malloc(((size_t)t->p.num_halo + 1) * sizeof *score);
     for (int64_t i = 0; i < t->p.num_halo; i++) score[i] = (float)t->p.halo_degree[i];
   }
   const int rc = rd_prefetcher_init(&t->pf, &cfg->prefetch, t->g.num_nodes, t->p.halo, t->p.num_halo,
-                                    ops->init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
+                                    init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
                                     &t->preload, &t->preload_slot, &t->num_preload);
   free(score);
   if (rc) return -1;
