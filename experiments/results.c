@@ -17,7 +17,8 @@
 typedef struct summary_row {
   int64_t steps;
   double seconds, seconds_per_epoch, loss, train_acc, valid_acc, test_acc;
-  int64_t remote_inputs, hits, misses, prefetched, rows_fetched, preload_rows, bytes, messages;
+  int64_t remote_inputs, hits, misses, prefetched, rows_fetched, preload_rows, rows_moved, bytes,
+      messages;
   double hit_rate, t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated;
   int64_t capacity, halo_size, decisions, decisions_valid, decisions_fallback;
   double decision_latency;
@@ -138,6 +139,7 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
       F(summary_row, test_acc, F64), F(summary_row, remote_inputs, I64), F(summary_row, hits, I64),
       F(summary_row, misses, I64), F(summary_row, prefetched, I64),
       F(summary_row, rows_fetched, I64), F(summary_row, preload_rows, I64),
+      F(summary_row, rows_moved, I64),
       F(summary_row, bytes, I64), F(summary_row, messages, I64), F(summary_row, hit_rate, F64),
       F(summary_row, t_sample, F64), F(summary_row, t_fetch, F64), F(summary_row, t_compute, F64),
       F(summary_row, t_allreduce, F64), F(summary_row, t_step, F64),
@@ -201,6 +203,7 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
     sum.t_sample /= (double)ns; sum.t_fetch /= (double)ns; sum.t_compute /= (double)ns;
     sum.t_allreduce /= (double)ns; sum.t_step /= (double)ns; sum.t_emulated /= (double)ns;
   }
+  sum.rows_moved = sum.rows_fetched + sum.preload_rows;
   sum.hit_rate = sum.remote_inputs ? (double)sum.hits / (double)sum.remote_inputs : 0;
   for (int64_t i = 0; i < nd; i++) {
     const rd_decision *d = &r->decisions[i].d;
