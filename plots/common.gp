@@ -3,13 +3,13 @@
 # lines (gnuplot `index`), each opened by a "# panel: TITLE" comment line.
 
 set encoding utf8
-set termoption noenhanced
 set datafile separator "\t"
 set datafile missing "NaN"
 set style fill solid 0.85 border rgb "#404040"
 set grid ytics lc rgb "#d8d8d8" lt 1
 set border 3
 set tics nomirror out
+set style textbox opaque noborder
 
 # colour of policy number i (pidx: none grey, belady black, the rest a palette)
 array PC[9] = [0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b, 0xe377c2, 0x17becf, 0xbcbd22]
@@ -22,16 +22,20 @@ col(name) = sum [i = 2:words(cols)] (word(cols, i) eq name ? i - 1 : 0)
 # title of block i (from 0)
 panel(i) = system(sprintf("awk '/^# panel: /{if(n++==%d){sub(/^# panel: /,\"\");print;exit}}' '%s'", i, dat))
 
-# n panels of pw x ph pixels in up to maxcol columns, with top pixels for
-# the title and the legend and bottom pixels for a note: `eval begin(...)`
-term = fmt eq 'svg' ? "svg dynamic font 'DejaVu Sans,13'" : "pngcairo font 'DejaVu Sans,11'"
+# the named column of the first row of block i, as a string
+cell(i, name) = system(sprintf("awk -F'\t' -v c=%d '/^# panel: /{b++; next} b==%d && !/^#/ && NF{print $c; exit}' '%s'", col(name), i + 1, dat))
+
+# n panels of pw x ph pixels in up to maxcol columns, a strip of KW pixels on
+# the right for the legend, top pixels for the title, bottom pixels for a note
+KW = 270
+termopt = (fmt eq 'svg' ? "svg dynamic font 'DejaVu Sans,13'" : "pngcairo font 'DejaVu Sans,11'") . " noenhanced"
 begin(n, maxcol, pw, ph, top, bottom, title) = sprintf( \
-  "ncol = %d; nrow = %d; W = ncol * %d > 900 ? ncol * %d : 900; H = nrow * %d + %d + %d; " . \
+  "BOT = %d; TOP = %d; ncol = %d; nrow = %d; W = ncol * %d + KW; H = nrow * %d + %d + %d; " . \
   "set terminal %s size W, H background '#ffffff'; set output out; " . \
   "set multiplot layout nrow, ncol title \"%s\" font ',15' " . \
-  "margins 80.0 / W, 1 - 25.0 / W, %d.0 / H, 1 - %d.0 / H spacing 95.0 / W, 85.0 / H", \
-  n < maxcol ? n : maxcol, (n + maxcol - 1) / maxcol, pw, pw, ph, top, bottom, term, title, bottom + 45, top)
-# the legend, once, centred under the figure title
-keytop(maxcols) = sprintf("set key at screen 0.5, 1 - 42.0 / H center top horizontal invert maxcols %d samplen 2 spacing 1.1 width -2 box lc rgb '#a0a0a0'", maxcols)
+  "margins 90.0 / W, 1 - (KW + 20.0) / W, (%d + 62.0) / H, 1 - %d.0 / H spacing 95.0 / W, 100.0 / H", \
+  bottom, top, n < maxcol ? n : maxcol, (n + maxcol - 1) / maxcol, pw, ph, top, bottom + 62, termopt, title, bottom, top)
+# the legend, once, in the strip on the right
+keyright = "set key at screen 1 - (KW - 15.0) / W, 1 - TOP * 1.0 / H left top vertical reverse Left maxcols 1 maxrows 40 samplen 2 spacing 1.2 width -3 box lc rgb '#a0a0a0'"
 # a line of text at the bottom of the figure
-note(s) = sprintf("set label 99 \"%s\" at screen 0.01, 12.0 / H left font ',10' tc rgb '#404040'", s)
+note(s) = sprintf("set label 99 \"%s\" at screen 0.01, (BOT - 20.0) / H left font ',10' tc rgb '#404040'", s)
