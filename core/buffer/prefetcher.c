@@ -2,8 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "grow.h"
 #include "rng.h"
@@ -32,12 +32,6 @@ int rd_buffer_start_parse(const char *s, rd_buffer_start *out) {
       return 0;
     }
   return rd_error_set("unknown buffer initialisation '%s' (known: empty, degree, random, vip)", s);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct scored {
@@ -169,7 +163,7 @@ void rd_prefetcher_window(const rd_prefetcher *pf, int64_t step, rd_window *w) {
 const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remote, int64_t n,
                                          const int64_t *next_use, int64_t step,
                                          rd_prefetch_metrics *m) {
-  const double t0 = now();
+  const double t0 = rd_now();
   pf->access = rd_grow(pf->access, &pf->cap_access, n + 1, sizeof *pf->access);
   for (int64_t i = 0; i < n; i++) pf->access[i] = pf->halo_index[remote[i]];
   rd_replace rep = {0};
@@ -180,11 +174,11 @@ const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remot
     w.stale = rd_buffer_stale(&pf->buf, step);
     ops->decide(pf->state, &pf->cfg.params, &w, &rep);
   }
-  const double t1 = now();
+  const double t1 = rd_now();
   rd_buffer_step(&pf->buf, pf->access, next_use, n, step, &rep, &pf->plan);
   const rd_buffer_plan *p = &pf->plan;
   if (p->num_fill > 0 && rep.replace) pf->last_replace = step;
-  const double t2 = now();
+  const double t2 = rd_now();
   *m = (rd_prefetch_metrics){.remote = n, .hits = p->hits, .misses = p->misses,
                              .prefetched = p->num_prefetch, .evicted = p->evicted,
                              .occupancy = pf->buf.used, .replaced = rep.replace,
