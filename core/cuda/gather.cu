@@ -1,0 +1,35 @@
+// The mini-batch feature matrix from its three sources in one launch.
+#include "common.cuh"
+#include "kernels.h"
+
+// One warp per mini-batch row: a row is one contiguous run of F floats in one
+// source, so each warp's loads and stores are coalesced whatever order the
+// sources come in, and lanes never diverge on the source. T = float4 moves
+// 16 bytes per lane (width = F / 4); T = float serves other widths and bases.
+template <typename T>
+__global__ void gather_rows(const rd_gather_src *__restrict__ src, int64_t n, int width,
+                            const T *__restrict__ local, const T *__restrict__ buffer,
+                            const T *__restrict__ fetched, T *__restrict__ x) {
+  const int lane = threadIdx.x % 32;
+  for (int64_t i = rd_warp_id(); i < n; i += rd_num_warps()) {
+    const rd_gather_src s = src[i];  // one broadcast load for the warp
+    const T *from = s.from == RD_FROM_LOCAL ? local : s.from == RD_FROM_BUFFER ? buffer : fetched;
+    from += (int64_t)s.row * width;
+    T *to = x + i * width;
+    for (int c = lane; c < width; c += 32) to[c] = from[c];
+  }
+}
+
+static bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+int rd_cuda_gather_rows(const rd_gather_src *src, int64_t n, int F, const float *local,
+                        const float *buffer, const float *fetched, float *x, cudaStream_t stream) {
+  if (n == 0 || F == 0) return 0;
+  const unsigned grid = rd_grid(n, RD_WARPS);
+  if (F % 4 == 0 && aligned16(local) && aligned16(buffer) && aligned16(fetched) && aligned16(x))
+    RD_LAUNCH(gather_rows<float4>, grid, RD_THREADS, stream, src, n, F / 4, (const float4 *)local,
+              (const float4 *)buffer, (const float4 *)fetched, (float4 *)x);
+  else
+    RD_LAUNCH(gather_rows<float>, grid, RD_THREADS, stream, src, n, F, local, buffer, fetched, x);
+  return 0;
+}

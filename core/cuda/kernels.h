@@ -1,0 +1,123 @@
+// The GPU backend's kernels, callable from C. Every pointer argument is
+// device memory unless said otherwise; work is queued on `stream`, so outputs
+// are ready once the stream is synchronised. Each function returns 0, or -1
+// with rd_error() naming the failed CUDA / cuBLAS call and the library's
+// message (a fault inside a kernel surfaces at the caller's next synchronising
+// call, checked the same way). Float32 throughout; each kernel's CPU twin is
+// named beside it, and tests/test_cuda_kernels.c holds every pair to it.
+#ifndef RUDDER_CUDA_KERNELS_H
+#define RUDDER_CUDA_KERNELS_H
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "twins.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// A block (sampler/block.h) on the device, with its transpose
+// (rd_block_transpose) so that backward passes gather per source row: no
+// atomics, and every sum runs in the CPU ops' edge order, so results are
+// deterministic run to run (see sage.cu). Made by rd_cuda_block_upload.
+typedef struct rd_cuda_block {
+  int32_t num_dst, num_src;
+  int64_t num_edges;
+  const int64_t *indptr;   // [num_dst + 1]
+  const int32_t *indices;  // [num_edges]
+  const int64_t *tindptr;  // [num_src + 1]
+  const int64_t *tedge;    // [num_edges]
+  const int32_t *tdst;     // [num_edges]
+  void *mem;               // the one allocation behind the arrays
+} rd_cuda_block;
+
+// ---- Feature rows and the buffer (gather.cu, buffer.cu) -------------------
+
+// Twin rd_gather_rows: x[i,:] = the row src[i] names, one launch for all three
+// sources. float4 loads when F % 4 == 0 and all four bases are 16-byte aligned.
+int rd_cuda_gather_rows(const rd_gather_src *src, int64_t n, int F, const float *local,
+                        const float *buffer, const float *fetched, float *x, cudaStream_t stream);
+// Twin rd_slot_lookup: slot[i] for each access, *hits (one int64) their hit count.
+int rd_cuda_slot_lookup(const int32_t *slot_of, const int32_t *halo, int64_t n, int32_t *slot,
+                        int64_t *hits, cudaStream_t stream);
+// Twin rd_score_touch (halo indices of a step are distinct: no two threads
+// write the same slot or node).
+int rd_cuda_score_touch(const int32_t *halo, const int32_t *slot, int64_t n, int64_t step,
+                        double log_keep, int64_t *last_hit, int64_t *uses, float *miss_score,
+                        int64_t *miss_step, cudaStream_t stream);
+// Twin rd_buffer_stale: *stale = occupied slots (halo_of >= 0) whose score has
+// decayed below (1-alpha)^delta, i.e. step - last_hit > delta.
+int rd_cuda_stale_count(const int32_t *halo_of, const int64_t *last_hit, int64_t capacity,
+                        int64_t step, int64_t delta, int64_t *stale, cudaStream_t stream);
+
+// ---- SAGE (sage.cu); twins in ops/aggregate.h -----------------------------
+
+// Twin rd_segment_mean: y (num_dst × dim) = mean of x's rows over in-edges.
+int rd_cuda_segment_mean(const rd_cuda_block *b, const float *x, int dim, float *y,
+                         cudaStream_t stream);
+// Twin rd_segment_mean_backward: dx (num_src × dim), overwritten.
+int rd_cuda_segment_mean_backward(const rd_cuda_block *b, const float *dy, int dim, float *dx,
+                                  cudaStream_t stream);
+
+// ---- GAT (gat.cu) ----------------------------------------------------------
+// rd_cuda_NAME's twin is rd_NAME of ops/aggregate.h (ops/elementwise.h for
+// LeakyReLU), with the same semantics; per-edge arrays use its self-extended
+// slot layout.
+
+int rd_cuda_gat_attn_scores(const float *z, int n_src, int n_dst, int heads, int f,
+                            const float *attn_l, const float *attn_r, float *el, float *er,
+                            cudaStream_t stream);
+// dz += the score paths; dattn_l, dattn_r overwritten (two strided-batched
+// cuBLAS GEMVs on `blas`, which is set to `stream`).
+int rd_cuda_gat_attn_scores_backward(cublasHandle_t blas, const float *z, int n_src, int n_dst,
+                                     int heads, int f, const float *attn_l, const float *attn_r,
+                                     const float *del, const float *der, float *dz,
+                                     float *dattn_l, float *dattn_r, cudaStream_t stream);
+int rd_cuda_gat_edge_logits(const rd_cuda_block *b, const float *el, const float *er, int heads,
+                            float *s, cudaStream_t stream);
+int rd_cuda_gat_edge_logits_backward(const rd_cuda_block *b, const float *ds, int heads,
+                                     float *del, float *der, cudaStream_t stream);
+// Twins rd_leaky_relu(_backward); may run in place.
+int rd_cuda_leaky_relu(const float *x, float *y, size_t n, float slope, cudaStream_t stream);
+int rd_cuda_leaky_relu_backward(const float *x, const float *dy, float *dx, size_t n, float slope,
+                                cudaStream_t stream);
+// Max-shifted per destination and head; both may run in place.
+int rd_cuda_edge_softmax(const rd_cuda_block *b, const float *e, int heads, float *alpha,
+                         cudaStream_t stream);
+int rd_cuda_edge_softmax_backward(const rd_cuda_block *b, const float *alpha, const float *dalpha,
+                                  int heads, float *de, cudaStream_t stream);
+int rd_cuda_gat_aggregate(const rd_cuda_block *b, const float *alpha, const float *z, int heads,
+                          int f, float *out, cudaStream_t stream);
+// dalpha per slot and dz (num_src × heads × f, overwritten).
+int rd_cuda_gat_aggregate_backward(const rd_cuda_block *b, const float *alpha, const float *z,
+                                   const float *dout, int heads, int f, float *dalpha, float *dz,
+                                   cudaStream_t stream);
+
+// ---- Dense, loss, optimiser (gemm.cu, loss.cu, adam.cu) --------------------
+
+// Twin rd_gemm (ops/real.h): row-major C = alpha·op(A)·op(B) + beta·C with
+// op = transpose when ta / tb is nonzero; C is m × n, the inner dimension k.
+// Runs on `blas` (set to `stream`) in its math mode: the default is FP32,
+// which the tests assume (TF32 would miss their tolerance by design).
+int rd_cuda_gemm(cublasHandle_t blas, int ta, int tb, int m, int n, int k, float alpha,
+                 const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc,
+                 cudaStream_t stream);
+// Twin rd_softmax_xent (model/loss.h): *loss (one double) and *correct (one
+// int64, may be NULL), dlogits (may be NULL). A label >= num_classes makes
+// *loss NAN and writes nothing else: the caller checks the loss it reads back.
+int rd_cuda_softmax_xent(const float *logits, const int32_t *labels, int n, int num_classes,
+                         float *dlogits, double *loss, int64_t *correct, cudaStream_t stream);
+// Twin rd_adam_step (optim/adam.h) for step number t (>= 1, counted by the
+// caller), with the moments m, v on the device.
+int rd_cuda_adam_step(float *params, const float *grads, float *m, float *v, size_t n, float lr,
+                      float beta1, float beta2, float eps, float weight_decay, int64_t t,
+                      cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

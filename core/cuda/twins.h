@@ -1,0 +1,54 @@
+// CPU twins of the GPU kernels that have no reference in core/ops or
+// core/buffer yet: the feature-row gather of the train loop, the buffer's
+// slot-map lookup, and the SCORE rule's per-access bookkeeping. Each is the
+// plain loop its kernel (kernels.h) must reproduce exactly. Also the host-side
+// transpose of a block that the backward kernels read.
+#ifndef RUDDER_CUDA_TWINS_H
+#define RUDDER_CUDA_TWINS_H
+
+#include <stdint.h>
+
+#include "sampler/block.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Where row i of the mini-batch feature matrix comes from: row `row` of the
+// rank's own features, of the buffer (row = slot), or of this step's fetched
+// rows (row = position in the fetch, as rd_buffer_plan numbers them).
+enum { RD_FROM_LOCAL = 0, RD_FROM_BUFFER = 1, RD_FROM_FETCHED = 2 };
+typedef struct rd_gather_src {
+  int32_t from, row;
+} rd_gather_src;
+
+// x[i,:] = the source row of src[i], for i < n; rows are F floats.
+void rd_gather_rows(const rd_gather_src *src, int64_t n, int F, const float *local,
+                    const float *buffer, const float *fetched, float *x);
+
+// slot[i] = slot_of[halo[i]], or -1 when halo[i] < 0 (a remote node outside
+// the halo); returns the number of hits. The first pass of rd_buffer_step.
+int64_t rd_slot_lookup(const int32_t *slot_of, const int32_t *halo, int64_t n, int32_t *slot);
+
+// The SCORE rule's state change for one step's accesses (distinct halo
+// indices, slot[] from rd_slot_lookup): a hit stamps its slot with `step`
+// (restoring its eviction score (1-alpha)^age to 1) and counts a use; a halo
+// miss decays its candidate score to `step` and adds 1. log_keep is
+// log(1 - alpha). What rd_buffer_step does under RD_RULE_SCORE before any
+// replacement.
+void rd_score_touch(const int32_t *halo, const int32_t *slot, int64_t n, int64_t step,
+                    double log_keep, int64_t *last_hit, int64_t *uses, float *miss_score,
+                    int64_t *miss_step);
+
+// The transpose of block b: source u's in-block edges are
+// tedge[tindptr[u] .. tindptr[u+1]) (edge ids k into b->indices, ascending),
+// tdst[t] the destination owning edge tedge[t]. Sizes: num_src + 1,
+// num_edges, num_edges. Lets backward passes gather per source row instead
+// of scattering with atomics.
+void rd_block_transpose(const rd_block *b, int64_t *tindptr, int64_t *tedge, int32_t *tdst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,162 @@
+// The CPU twins of the CUDA backend (core/cuda/twins.c), on every machine:
+// the gather against an element-by-element loop; the slot lookup and the
+// SCORE rule's touch against the real buffer (rd_buffer_step, bit for bit,
+// over random steps with replacements churning the slots); the block
+// transpose against a brute-force scan, on random blocks (empty rows,
+// repeated sources) and on real sampled blocks of `tiny`.
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer/buffer.h"
+#include "check.h"
+#include "cuda/twins.h"
+#include "error.h"
+#include "generate.h"
+#include "rng.h"
+#include "sampler/sampler.h"
+
+static void check_gather(rd_rng *r, int F) {
+  const int64_t n = 500, rows[3] = {40, 30, 20};
+  float *tab[3], *x = malloc((size_t)n * F * sizeof *x);
+  for (int s = 0; s < 3; s++) {
+    tab[s] = malloc((size_t)rows[s] * F * sizeof *tab[s]);
+    for (int64_t k = 0; k < rows[s] * F; k++) tab[s][k] = (float)rd_rng_uniform(r);
+  }
+  rd_gather_src *src = malloc((size_t)n * sizeof *src);
+  for (int64_t i = 0; i < n; i++) {
+    const int from = (int)rd_rng_below(r, 3);
+    src[i] = (rd_gather_src){from, (int32_t)rd_rng_below(r, (uint64_t)rows[from])};
+  }
+  rd_gather_rows(src, n, F, tab[RD_FROM_LOCAL], tab[RD_FROM_BUFFER], tab[RD_FROM_FETCHED], x);
+  for (int64_t i = 0; i < n; i++)
+    for (int c = 0; c < F; c++)
+      CHECK(x[i * F + c] == tab[src[i].from][(int64_t)src[i].row * F + c], "gather F=%d row %lld col %d",
+            F, (long long)i, c);
+  for (int s = 0; s < 3; s++) free(tab[s]);
+  free(x);
+  free(src);
+}
+
+// n distinct halo indices in random order, about a tenth of them replaced by
+// -1 (remote nodes outside the halo), as the prefetcher passes them.
+static void accesses(rd_rng *r, int32_t *perm, int64_t halo, int64_t n, int32_t *out) {
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t j = i + (int64_t)rd_rng_below(r, (uint64_t)(halo - i));
+    const int32_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+    out[i] = rd_rng_below(r, 10) == 0 ? -1 : perm[i];
+  }
+}
+
+static void check_buffer(rd_rng *r) {
+  const int64_t halo = 3000, cap = 700, n = 900;
+  rd_buffer b;
+  const rd_buffer_config cfg = {.capacity = cap, .alpha = 0.05, .delta = 3, .rule = RD_RULE_SCORE};
+  CHECK(rd_buffer_init(&b, halo, &cfg) == 0, "%s", rd_error());
+  int32_t *perm = malloc(halo * sizeof *perm), *h = malloc(n * sizeof *h), *slot = malloc(n * sizeof *slot);
+  int32_t *placed_slot = malloc(cap * sizeof *placed_slot), *placed_halo = malloc(cap * sizeof *placed_halo);
+  for (int64_t i = 0; i < halo; i++) perm[i] = (int32_t)i;
+  CHECK(rd_buffer_preload(&b, perm, cap / 2, 0, placed_slot, placed_halo) == cap / 2, "preload");
+  int64_t *last_hit = malloc(cap * sizeof *last_hit), *uses = malloc(cap * sizeof *uses);
+  int64_t *miss_step = malloc(halo * sizeof *miss_step);
+  float *miss_score = malloc(halo * sizeof *miss_score);
+  rd_buffer_plan plan = {0};
+  int64_t compared = 0, total_hits = 0;
+  for (int64_t step = 1; step <= 40; step++) {
+    accesses(r, perm, halo, n, h);
+    const int replace = step % 4 == 0;
+    // The twins run on copies of the state before the step.
+    memcpy(last_hit, b.last_hit, cap * sizeof *last_hit);
+    memcpy(uses, b.uses, cap * sizeof *uses);
+    memcpy(miss_step, b.miss_step, halo * sizeof *miss_step);
+    memcpy(miss_score, b.miss_score, halo * sizeof *miss_score);
+    const int64_t hits = rd_slot_lookup(b.slot_of, h, n, slot);
+    for (int64_t i = 0; i < n; i++)
+      CHECK(slot[i] == (h[i] < 0 ? -1 : b.slot_of[h[i]]), "lookup of access %lld", (long long)i);
+    rd_score_touch(h, slot, n, step, b.log_keep, last_hit, uses, miss_score, miss_step);
+    const rd_replace rep = {.replace = replace, .fraction = 0.3};
+    rd_buffer_step(&b, h, NULL, n, step, &rep, &plan);
+    CHECK(hits == plan.hits && memcmp(slot, plan.slot, n * sizeof *slot) == 0,
+          "step %lld: lookup = rd_buffer_step's hits and slots", (long long)step);
+    total_hits += hits;
+    if (replace) continue;  // a replacement changes the state after the touch
+    CHECK(memcmp(last_hit, b.last_hit, cap * sizeof *last_hit) == 0 &&
+              memcmp(uses, b.uses, cap * sizeof *uses) == 0,
+          "step %lld: slot stamps and uses = rd_buffer_step's", (long long)step);
+    CHECK(memcmp(miss_step, b.miss_step, halo * sizeof *miss_step) == 0 &&
+              memcmp(miss_score, b.miss_score, halo * sizeof *miss_score) == 0,
+          "step %lld: candidate scores = rd_buffer_step's, bit for bit", (long long)step);
+    compared++;
+  }
+  CHECK(compared == 30 && total_hits > 1000, "the steps exercised hits (%lld)", (long long)total_hits);
+  rd_buffer_plan_free(&plan);
+  rd_buffer_free(&b);
+  free(perm); free(h); free(slot); free(placed_slot); free(placed_halo);
+  free(last_hit); free(uses); free(miss_step); free(miss_score);
+}
+
+static void check_transpose(const rd_block *b) {
+  int64_t *tindptr = malloc(((size_t)b->num_src + 1) * sizeof *tindptr);
+  int64_t *tedge = malloc(((size_t)b->num_edges + 1) * sizeof *tedge);
+  int32_t *tdst = malloc(((size_t)b->num_edges + 1) * sizeof *tdst);
+  rd_block_transpose(b, tindptr, tedge, tdst);
+  CHECK(tindptr[0] == 0 && tindptr[b->num_src] == b->num_edges, "transpose covers every edge");
+  for (int32_t u = 0; u < b->num_src; u++) {
+    int64_t t = tindptr[u];
+    for (int32_t v = 0; v < b->num_dst; v++)
+      for (int64_t k = b->indptr[v]; k < b->indptr[v + 1]; k++)
+        if (b->indices[k] == u) {
+          CHECK(t < tindptr[u + 1] && tedge[t] == k && tdst[t] == v,
+                "source %d: edge %lld of destination %d, in edge order", u, (long long)k, v);
+          t++;
+        }
+    CHECK(t == tindptr[u + 1], "source %d: no extra edges", u);
+  }
+  free(tindptr);
+  free(tedge);
+  free(tdst);
+}
+
+// Degrees 0..max_deg (zero for about a fifth), sources drawn with repeats.
+static rd_block random_block(rd_rng *r, int32_t num_dst, int32_t num_src, int max_deg) {
+  rd_block b = {.num_dst = num_dst, .num_src = num_src};
+  b.indptr = malloc(((size_t)num_dst + 1) * sizeof *b.indptr);
+  b.indptr[0] = 0;
+  for (int32_t v = 0; v < num_dst; v++)
+    b.indptr[v + 1] = b.indptr[v] + (rd_rng_below(r, 5) == 0 ? 0 : (int64_t)rd_rng_below(r, (uint64_t)max_deg + 1));
+  b.num_edges = b.indptr[num_dst];
+  b.indices = malloc(((size_t)b.num_edges + 1) * sizeof *b.indices);
+  for (int64_t k = 0; k < b.num_edges; k++) b.indices[k] = (int32_t)rd_rng_below(r, (uint64_t)num_src);
+  return b;
+}
+
+int main(void) {
+  rd_rng r = rd_rng_stream(42, 0, 0);
+  check_gather(&r, 16);
+  check_gather(&r, 13);
+  check_buffer(&r);
+
+  rd_block b = random_block(&r, 50, 120, 12);
+  check_transpose(&b);
+  free(b.indptr);
+  free(b.indices);
+  rd_block empty = random_block(&r, 0, 5, 3);
+  check_transpose(&empty);
+  free(empty.indptr);
+  free(empty.indices);
+
+  rd_gen_config cfg;
+  rd_graph g;
+  CHECK(rd_gen_preset("tiny", &cfg) == 0 && rd_generate(&cfg, &g) == 0, "%s", rd_error());
+  const int fan[2] = {5, 3};
+  rd_sampler *s = rd_sampler_create(&g, 2, fan, 7);
+  rd_node seeds[64];
+  for (int i = 0; i < 64; i++) seeds[i] = g.train[i];
+  const rd_minibatch *mb = rd_sample(s, seeds, 64, 0, 1);
+  for (int l = 0; l < mb->num_layers; l++) check_transpose(&mb->blocks[l]);
+  rd_sampler_free(s);
+  rd_gen_free(&g);
+  printf("cuda twins: gather, lookup, score touch, transpose OK\n");
+  return 0;
+}
