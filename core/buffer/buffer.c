@@ -253,3 +253,17 @@ void rd_buffer_step(rd_buffer *b, const int32_t *halo, const int64_t *next_use, 
     if (h >= 0) b->step_miss[h] = -1;
   }
 }
+
+int rd_buffer_copy(rd_buffer *dst, const rd_buffer *src) {
+  if (rd_buffer_init(dst, src->halo_size, &src->cfg)) return -1;
+#define COPY(field, n) memcpy(dst->field, src->field, (size_t)(n) * sizeof *dst->field)
+  const int64_t H = src->halo_size, C = src->cfg.capacity;
+  COPY(slot_of, H); COPY(step_miss, H); COPY(miss_score, H); COPY(miss_step, H);
+  COPY(halo_of, C); COPY(last_hit, C); COPY(uses, C); COPY(free_slots, C);
+  COPY(heap.slot, C); COPY(heap.pos, C); COPY(heap.key, C); COPY(heap.key2, C);
+#undef COPY
+  dst->heap.size = src->heap.size;
+  dst->used = src->used;
+  dst->num_free = src->num_free;
+  return 0;  // the replacement scratch (rank) is per call, not state
+}

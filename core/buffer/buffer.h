@@ -100,4 +100,9 @@ int64_t rd_buffer_stale(const rd_buffer *b, int64_t step);
 
 const char *rd_buffer_rule_name(rd_buffer_rule r);
 
+// A deep copy of `src` into `dst` (uninitialised; free it with
+// rd_buffer_free) that goes on independently: counterfactual replays run one
+// state two ways (agents/classifier labels a decision point this way).
+int rd_buffer_copy(rd_buffer *dst, const rd_buffer *src);
+
 #endif

@@ -195,3 +195,31 @@ void rd_prefetcher_record(rd_prefetcher *pf, const rd_prefetch_metrics *m, doubl
                         .evicted = m->evicted, .remote = m->remote,
                         .fetch_seconds = fetch_seconds, .step_seconds = step_seconds};
 }
+
+int rd_prefetcher_copy(rd_prefetcher *dst, const rd_prefetcher *src) {
+  memset(dst, 0, sizeof *dst);
+  if (rd_buffer_copy(&dst->buf, &src->buf)) return -1;
+  dst->cfg = src->cfg;
+  dst->num_nodes = src->num_nodes;
+  dst->halo_size = src->halo_size;
+  dst->total_steps = src->total_steps;
+  dst->last_replace = src->last_replace;
+  dst->halo = src->halo;
+  dst->window = src->window;
+  dst->recorded = src->recorded;
+  const size_t ring = 2 * (size_t)src->window;
+  dst->halo_index = malloc((size_t)src->num_nodes * sizeof *dst->halo_index + 1);
+  dst->ring = malloc(ring * sizeof *dst->ring);
+  if (!dst->halo_index || !dst->ring) {
+    rd_prefetcher_free(dst);
+    return rd_error_set("out of memory copying a prefetcher");
+  }
+  memcpy(dst->halo_index, src->halo_index, (size_t)src->num_nodes * sizeof *dst->halo_index);
+  memcpy(dst->ring, src->ring, ring * sizeof *dst->ring);
+  const rd_policy_ops *ops = dst->cfg.policy;
+  if (ops->create && ops->create(&dst->cfg.params, &dst->state)) {
+    rd_prefetcher_free(dst);
+    return -1;
+  }
+  return 0;
+}

@@ -80,4 +80,10 @@ void rd_prefetcher_record(rd_prefetcher *pf, const rd_prefetch_metrics *m, doubl
 // The window the policy sees before `step`.
 void rd_prefetcher_window(const rd_prefetcher *pf, int64_t step, rd_window *w);
 
+// A deep copy of `src` into `dst` (uninitialised; free it with
+// rd_prefetcher_free) that goes on independently from the same buffer and
+// window. Policy state is opaque, so the copy's policy starts afresh (its
+// create); `halo` stays shared. Counterfactual replays run one state two ways.
+int rd_prefetcher_copy(rd_prefetcher *dst, const rd_prefetcher *src);
+
 #endif

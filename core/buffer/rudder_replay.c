@@ -18,7 +18,9 @@ static int usage(void) {
           "  --alpha A (0.05)  --delta D (25)  --period P (delta)  --replace-fraction F (0)\n"
           "  --net-latency-us A (2)  --net-gbps B (25): alpha-beta model of projected time\n"
           "  --steps-csv FILE  per-step lines (single policy and trace only)\n"
-          "  --buffer-init empty|degree|random|vip  (default: each policy's)\n");
+          "  --buffer-init empty|degree|random|vip  (default: each policy's)\n"
+          "  --policy-options K=V,...  for agents (model=PATH for classifiers); with `all`,\n"
+          "                            policies that cannot start without options are skipped\n");
   return 2;
 }
 
@@ -31,7 +33,8 @@ int main(int argc, char **argv) {
       {"policy", 1, 0, 'P'}, {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'},
       {"alpha", 1, 0, 'x'},  {"delta", 1, 0, 'D'},           {"period", 1, 0, 'T'},
       {"replace-fraction", 1, 0, 'r'}, {"net-latency-us", 1, 0, 'A'}, {"net-gbps", 1, 0, 'B'},
-      {"steps-csv", 1, 0, 'c'}, {"buffer-init", 1, 0, 'i'}, {0, 0, 0, 0}};
+      {"steps-csv", 1, 0, 'c'}, {"buffer-init", 1, 0, 'i'}, {"policy-options", 1, 0, 'O'},
+      {0, 0, 0, 0}};
   int c, idx, rc = 0;
   double v;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
@@ -48,6 +51,7 @@ int main(int argc, char **argv) {
     case 'B': rc = rd_parse_number(name, optarg, 0, 1e6, &net.gbps); break;
     case 'c': steps_csv = optarg; break;
     case 'i': rc = rd_buffer_start_parse(optarg, &cfg.init); break;
+    case 'O': cfg.params.options = optarg; break;
     default: return usage();
     }
   }
@@ -59,7 +63,8 @@ int main(int argc, char **argv) {
   // The policies to run, Belady first: the others are reported against it.
   const rd_policy_ops *run[64];
   int nrun = 0;
-  if (strcmp(policies, "all") == 0) {
+  const int all = strcmp(policies, "all") == 0;
+  if (all) {
     run[nrun++] = rd_policy_find("belady");
     for (int i = 0; rd_policy_at(i) && nrun < 64; i++)
       if (rd_policy_at(i) != run[0]) run[nrun++] = rd_policy_at(i);
@@ -101,6 +106,10 @@ int main(int argc, char **argv) {
       }
       rc = rd_replay(&t, &cfg, &net, &r, out);
       if (out) fclose(out);
+      if (rc && all) {  // an agent that needs a model or an endpoint
+        printf("  %-10s skipped: %s\n", run[i]->name, rd_error());
+        continue;
+      }
       if (rc) {
         fprintf(stderr, "rudder_replay: %s: policy %s: %s\n", argv[f], run[i]->name, rd_error());
         rd_trace_free(&t);

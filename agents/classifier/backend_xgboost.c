@@ -1,0 +1,90 @@
+// XGBoost (C API): gradient-boosted trees on the logistic loss; the score is
+// the probability of 1. Saved as XGBoost's JSON model, whatever the name.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <xgboost/c_api.h>
+
+#include "error.h"
+#include "model.h"
+
+enum { F = RD_CLF_FEATURES, ROUNDS = 50 };
+
+static int fail(const char *what) { return rd_error_set("xgboost: %s: %s", what, XGBGetLastError()); }
+
+// One thread: serving runs beside the trainer's own threads, and a single
+// thread keeps training reproducible.
+static int one_thread(BoosterHandle b) { return XGBoosterSetParam(b, "nthread", "1"); }
+
+static void *fit(const float *x, const int32_t *y, int64_t n, uint64_t seed) {
+  // A few hundred samples with many near-tie labels: trees of depth 2,
+  // shrinkage and a minimum leaf weight keep the trees off the noise (depth
+  // 3 and 100 rounds fell below the majority class on held-out time).
+  static const char *const params[][2] = {
+      {"objective", "binary:logistic"}, {"max_depth", "2"}, {"eta", "0.1"},
+      {"min_child_weight", "5"}};
+  float *label = malloc((size_t)n * sizeof *label);
+  if (!label) {
+    rd_error_set("out of memory");
+    return NULL;
+  }
+  for (int64_t i = 0; i < n; i++) label[i] = (float)y[i];
+  char seedtext[24];
+  snprintf(seedtext, sizeof seedtext, "%llu", (unsigned long long)(seed % 2147483647u));
+  DMatrixHandle d = NULL;
+  BoosterHandle b = NULL;
+  int ok = !XGDMatrixCreateFromMat(x, (bst_ulong)n, F, NAN, &d) &&
+           !XGDMatrixSetFloatInfo(d, "label", label, (bst_ulong)n) && !XGBoosterCreate(&d, 1, &b) &&
+           !one_thread(b) && !XGBoosterSetParam(b, "seed", seedtext);
+  for (size_t i = 0; ok && i < sizeof params / sizeof *params; i++)
+    ok = !XGBoosterSetParam(b, params[i][0], params[i][1]);
+  for (int it = 0; ok && it < ROUNDS; it++) ok = !XGBoosterUpdateOneIter(b, it, d);
+  if (!ok) {
+    fail("training");
+    if (b) XGBoosterFree(b);
+    b = NULL;
+  }
+  if (d) XGDMatrixFree(d);
+  free(label);
+  return b;
+}
+
+static int store(void *impl, const char *path) {
+  bst_ulong len;
+  const char *json;
+  if (XGBoosterSaveModelToBuffer(impl, "{\"format\": \"json\"}", &len, &json)) return fail(path);
+  FILE *f = fopen(path, "wb");
+  const int ok = f && fwrite(json, 1, len, f) == len;
+  if ((f && fclose(f)) || !ok) return rd_error_set("%s: cannot write", path);
+  return 0;
+}
+
+static void *restore(const char *path) {
+  size_t len;
+  char *text = rd_clf_read_file(path, &len);
+  BoosterHandle b = NULL;
+  if (text && (XGBoosterCreate(NULL, 0, &b) || XGBoosterLoadModelFromBuffer(b, text, len) ||
+               one_thread(b))) {
+    rd_error_set("%s: not an XGBoost model: %s", path, XGBGetLastError());
+    if (b) XGBoosterFree(b);
+    b = NULL;
+  }
+  free(text);
+  return b;
+}
+
+static int classify(void *impl, const float *x, double *score) {
+  DMatrixHandle d;
+  bst_ulong len;
+  const float *p;
+  if (XGDMatrixCreateFromMat(x, 1, F, NAN, &d)) return fail("predict");
+  const int bad = XGBoosterPredict(impl, d, 0, 0, 0, &len, &p) || len != 1;
+  if (!bad) *score = p[0];
+  XGDMatrixFree(d);
+  return bad ? fail("predict") : *score >= 0.5;
+}
+
+static void release(void *impl) { XGBoosterFree(impl); }
+
+const rd_clf_backend rd_clf_xgboost = {.name = "xgboost", .train = fit, .save = store,
+                                       .load = restore, .predict = classify, .free = release};

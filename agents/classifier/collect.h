@@ -1,0 +1,48 @@
+// Trace replays of the classifier agents, through the same prefetcher calls
+// as rd_replay: collecting labelled samples, and serving a trained policy
+// with its decisions kept.
+#ifndef RUDDER_CLF_COLLECT_H
+#define RUDDER_CLF_COLLECT_H
+
+#include "buffer/prefetcher.h"
+#include "buffer/trace.h"
+#include "features.h"
+
+typedef struct rd_clf_sample {
+  int64_t step;
+  float x[RD_CLF_FEATURES];
+  int32_t label;                    // 1: replacing fetched strictly fewer rows
+  int64_t rows_replace, rows_keep;  // rows fetched over [step, step + horizon)
+} rd_clf_sample;
+
+// Replays `t` from the classifier policies' start (DEGREE) under the SCORE
+// rule with cfg's buffer (capacity, alpha, delta) and cfg->params (period,
+// fraction); cfg->policy is not used. At every decision point two copies of
+// the state replay the next `horizon` steps (fewer at the end of the trace),
+// one replacing now and one keeping, and both keep for the rest of the
+// horizon; the replay itself goes on with the better of the two. *out
+// (malloc'ed) gets one sample per decision point, in step order.
+int rd_clf_collect(const rd_trace *t, const rd_prefetch_config *cfg, int64_t horizon,
+                   rd_clf_sample **out, int64_t *n);
+
+typedef struct rd_clf_replay_result {
+  int64_t rows_fetched;  // misses + replacement rows, as rd_replay counts them
+  int64_t preload_rows, num_decisions;
+  rd_decision *decisions;  // drained from the policy: caller frees each raw, then the array
+} rd_clf_replay_result;
+
+// cfg->policy over the whole trace.
+int rd_clf_replay(const rd_trace *t, const rd_prefetch_config *cfg, rd_clf_replay_result *r);
+
+// The buffer options of both tools, for getopt_long, and their help text.
+#define RD_CLF_BUFFER_OPTIONS                                                                   \
+  {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'}, {"alpha", 1, 0, 'x'},             \
+      {"delta", 1, 0, 'D'}, {"period", 1, 0, 'T'}, {"replace-fraction", 1, 0, 'r'}
+#define RD_CLF_BUFFER_USAGE                                                                     \
+  "  --buffer-fraction F of the halo (0.25) | --buffer-rows N  --alpha A (0.05)  --delta D (25)\n" \
+  "  --replace-fraction F (0: every stale slot)\n"
+// Applies option `c` of RD_CLF_BUFFER_OPTIONS to cfg: 0, -1 (rd_error) on a
+// bad value, 1 when `c` is none of them.
+int rd_clf_buffer_option(int c, const char *name, const char *arg, rd_prefetch_config *cfg);
+
+#endif
