@@ -297,6 +297,31 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
   return rc;
 }
 
+// The agents that talk to the local LLM server: slm, and llm without an
+// endpoint of its own.
+static int uses_local_server(const run *r) {
+  const char *opts = r->spec && r->spec->options ? r->spec->options : "";
+  return !strcmp(r->ops->name, "slm") || (!strcmp(r->ops->name, "llm") && !strstr(opts, "endpoint="));
+}
+
+// Starts the local server once, with a slot per rank; returns 1 if this
+// process started it (and so stops it at the end).
+static int start_server(int slots) {
+  char cmd[PATH_MAX + 128];
+  snprintf(cmd, sizeof cmd, "%s/agents/llm/rudder_llm_server status >/dev/null 2>&1", RUDDER_SOURCE_DIR);
+  if (system(cmd) == 0) return 0;  // already up: someone else's, leave it running
+  snprintf(cmd, sizeof cmd, "%s/agents/llm/rudder_llm_server start --parallel %d", RUDDER_SOURCE_DIR, slots);
+  printf("starting the local LLM server (%d slots)\n", slots);
+  fflush(stdout);
+  return system(cmd) == 0 ? 1 : -1;
+}
+
+static void stop_server(void) {
+  char cmd[PATH_MAX + 64];
+  snprintf(cmd, sizeof cmd, "%s/agents/llm/rudder_llm_server stop", RUDDER_SOURCE_DIR);
+  if (system(cmd) != 0) fprintf(stderr, "run_experiment: stopping the LLM server failed\n");
+}
+
 static int find_bin(char *bin, size_t n) {
   char exe[PATH_MAX];
   const ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -329,7 +354,7 @@ int main(int argc, char **argv) {
   rd_experiment e;
   char bin[PATH_MAX];
   run *runs = NULL;
-  int rc = 2;
+  int rc = 2, server = 0;  // server: 1 when this process started the LLM server
   if (rd_experiment_load(&e, path) || find_bin(bin, sizeof bin)) {
     fprintf(stderr, "run_experiment: %s\n", rd_error());
     goto out;
@@ -428,6 +453,14 @@ int main(int argc, char **argv) {
       skipped++;
       continue;
     }
+    if (uses_local_server(r) && server == 0) {
+      int slots = 0;
+      for (int k = 0; k < e.num_ranks; k++) slots = e.ranks[k] > slots ? e.ranks[k] : slots;
+      server = start_server(slots);
+      if (server < 0)
+        fprintf(stderr, "run_experiment: the local LLM server did not start; the %s runs will "
+                        "fail and be recorded (run scripts/setup_llm)\n", r->policy);
+    }
     char graph[PATH_MAX], part[PATH_MAX], h5[PATH_MAX], log[PATH_MAX];
     if (prepare_graph(&e, r->graph, graph, sizeof graph) ||
         prepare_partition(r->graph, graph, r->ranks, part, sizeof part)) {
@@ -489,6 +522,7 @@ int main(int argc, char **argv) {
     }
   }
 out:
+  if (server == 1) stop_server();
   free(runs);
   rd_experiment_free(&e);
   return rc;
