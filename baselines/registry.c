@@ -6,9 +6,10 @@
 
 // Adding a policy: write baselines/NAME.c defining `const rd_policy_ops
 // rd_policy_NAME`, add it to baselines/CMakeLists.txt, and list it here.
-// Agents follow the baselines: classifiers (agents/classifier).
-#define POLICIES(X) \
-  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(belady) X(xgb) X(svm) X(linear) X(fann)
+// Agents follow the baselines: classifiers (agents/classifier), LLM agents (agents/llm).
+#define POLICIES(X)                                                                     \
+  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(belady) X(xgb) X(svm) X(linear) X(fann) \
+  X(llm) X(slm)
 
 #define DECLARE(name) extern const rd_policy_ops rd_policy_##name;
 POLICIES(DECLARE)

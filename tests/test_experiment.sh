@@ -49,7 +49,7 @@ models = m
 policies = none" "bad.ini:8: [sweep] graphs: 'h' has no [graph h] section"
 out=$("$RUN" "$src/exp/ogbn-products.ini" --dry-run 2>&1) && fail "ran without the OGB files"
 grep -q "data/ogbn-products-raw/raw/edge.csv.gz does not exist" <<< "$out" || fail "missing dataset not named: $out"
-"$RUN" "$src/exp/quickstart.ini" --dry-run | grep -q "^7 runs" || fail "quickstart should expand to 7 runs"
+"$RUN" "$src/exp/quickstart.ini" --dry-run | grep -q "^8 runs" || fail "quickstart should expand to 8 runs"
 
 # A sweep with a failing run (GAT needs hidden divisible by heads) in the middle.
 cat > t.ini <<'INI'

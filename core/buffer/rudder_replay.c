@@ -19,8 +19,8 @@ static int usage(void) {
           "  --net-latency-us A (2)  --net-gbps B (25): alpha-beta model of projected time\n"
           "  --steps-csv FILE  per-step lines (single policy and trace only)\n"
           "  --buffer-init empty|degree|random|vip  (default: each policy's)\n"
-          "  --policy-options K=V,...  for agents (model=PATH for classifiers); with `all`,\n"
-          "                            policies that cannot start without options are skipped\n");
+          "  --policy-options K=V,...  for agents (model=PATH for classifiers, endpoint=... for llm)\n"
+          "`all` runs Belady and every fixed baseline; agents are named explicitly.\n");
   return 2;
 }
 
@@ -63,11 +63,10 @@ int main(int argc, char **argv) {
   // The policies to run, Belady first: the others are reported against it.
   const rd_policy_ops *run[64];
   int nrun = 0;
-  const int all = strcmp(policies, "all") == 0;
-  if (all) {
+  if (strcmp(policies, "all") == 0) {  // every fixed baseline; agents (they log decisions) are named explicitly
     run[nrun++] = rd_policy_find("belady");
     for (int i = 0; rd_policy_at(i) && nrun < 64; i++)
-      if (rd_policy_at(i) != run[0]) run[nrun++] = rd_policy_at(i);
+      if (rd_policy_at(i) != run[0] && !rd_policy_at(i)->drain) run[nrun++] = rd_policy_at(i);
   } else {
     char *list = strdup(policies);
     for (char *tok = strtok(list, ","); tok && nrun < 64; tok = strtok(NULL, ",")) {
@@ -106,10 +105,6 @@ int main(int argc, char **argv) {
       }
       rc = rd_replay(&t, &cfg, &net, &r, out);
       if (out) fclose(out);
-      if (rc && all) {  // an agent that needs a model or an endpoint
-        printf("  %-10s skipped: %s\n", run[i]->name, rd_error());
-        continue;
-      }
       if (rc) {
         fprintf(stderr, "rudder_replay: %s: policy %s: %s\n", argv[f], run[i]->name, rd_error());
         rd_trace_free(&t);

@@ -1,0 +1,553 @@
+#include "llm/agent.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "error.h"
+#include "grow.h"
+
+#ifndef RUDDER_PROMPTS_DIR
+#error "RUDDER_PROMPTS_DIR must name the source tree's agents/prompts (set in agents/CMakeLists.txt)"
+#endif
+
+enum { MAX_HISTORY = 16, RAW_LIMIT = 4096 };
+
+typedef enum mode { MODE_RUDDER, MODE_PAPER } mode;
+
+typedef struct settings {
+  rd_llm_config llm;
+  mode mode;
+  int fallback_periodic;
+  int history;      // -1: the mode's default
+  int64_t max_age;  // -1: the period
+  const char *prompts;
+} settings;
+
+// A policy's defaults; `history` is rudder mode's (the paper's is 5).
+typedef struct preset {
+  const char *policy;
+  settings set;
+  int history;
+} preset;
+
+// One resolved request as the history shows it: what came of it and the
+// window it was made on, so that its effect can be measured later.
+typedef struct past {
+  int64_t step, stale, capacity;
+  rd_llm_status status;  // RD_LLM_OK, or the failure that led to the fallback
+  int replace, applied;  // the answer (or fallback); applied = 0 when too late
+  double fraction, hit_rate, cum_hit_rate, rows_fetched, misses;
+} past;
+
+// What the training side hands the agent's thread: values only, so that
+// the thread renders and asks without touching shared state.
+typedef struct request {
+  rd_window w;
+  double posted_at, cum_hit_rate;
+  int num_past;
+  past hist[MAX_HISTORY];  // oldest first
+} request;
+
+typedef struct response {
+  rd_window w;         // of the request
+  double cum_hit_rate, latency;  // latency: from posting to arrival
+  rd_llm_reply reply;  // owns raw and content
+} response;
+
+// Template placeholders; the values are computed in render().
+enum var {
+  V_STEP, V_TOTAL_STEPS, V_STEPS_LEFT, V_STEPS_LEFT_PCT, V_SINCE_REPLACE, V_CAPACITY, V_HALO,
+  V_OCCUPANCY, V_OCCUPANCY_PCT, V_STALE, V_STALE_PCT, V_WINDOW, V_HIT_RATE, V_HIT_RATE_PREV,
+  V_HIT_RATE_CHANGE, V_REMOTE, V_MISSES, V_ROWS_FETCHED, V_EVICTED, V_FETCH_MS, V_STEP_MS,
+  V_CUM_HIT_RATE, V_COMM_VOLUME, V_HISTORY, NVARS
+};
+static const char *const var_names[NVARS] = {
+    [V_STEP] = "step", [V_TOTAL_STEPS] = "total_steps", [V_STEPS_LEFT] = "steps_left",
+    [V_STEPS_LEFT_PCT] = "steps_left_pct", [V_SINCE_REPLACE] = "steps_since_replace",
+    [V_CAPACITY] = "capacity", [V_HALO] = "halo_size", [V_OCCUPANCY] = "occupancy",
+    [V_OCCUPANCY_PCT] = "occupancy_pct", [V_STALE] = "stale", [V_STALE_PCT] = "stale_pct",
+    [V_WINDOW] = "window", [V_HIT_RATE] = "hit_rate", [V_HIT_RATE_PREV] = "hit_rate_prev",
+    [V_HIT_RATE_CHANGE] = "hit_rate_change", [V_REMOTE] = "remote_per_step",
+    [V_MISSES] = "misses_per_step", [V_ROWS_FETCHED] = "rows_fetched_per_step",
+    [V_EVICTED] = "evicted_per_step", [V_FETCH_MS] = "fetch_ms", [V_STEP_MS] = "step_ms",
+    [V_CUM_HIT_RATE] = "cum_hit_rate", [V_COMM_VOLUME] = "comm_volume", [V_HISTORY] = "history"};
+
+typedef struct agent {
+  settings set;
+  char *opts;        // the strings of `set` point into it
+  char *tmpl[2];     // system, user
+  rd_llm_client *client;
+  pthread_t thread;
+  pthread_mutex_t mu;  // guards the mailbox below, held only to copy it
+  pthread_cond_t cv;   // wakes the thread: a request, a freed response slot, stop
+  atomic_int cancel;   // aborts a request in flight at destroy
+  int stop, has_req, has_resp;
+  request req;
+  response resp;
+  // Training side only (the thread that calls decide):
+  past hist[MAX_HISTORY];
+  int num_past;
+  double cum_hits, cum_weight;  // paper: access-weighted hit rate of counted windows
+  int64_t cum_step;             // steps before this one are counted
+  rd_decision *log;
+  int64_t num_log, cap_log;
+  rd_llm_stats stats;
+} agent;
+
+// ---- prompt templates ----------------------------------------------------
+
+static int read_file(const char *path, char **out) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return rd_error_set("%s: cannot open the prompt template (set prompts=DIR or RUDDER_PROMPTS)", path);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  char chunk[4096];
+  size_t n;
+  while (m && (n = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, n, m);
+  const int bad = ferror(f) || !m;
+  fclose(f);
+  if (m) fclose(m);
+  if (bad) {
+    free(text);
+    return rd_error_set("%s: cannot read the prompt template", path);
+  }
+  *out = text;
+  return 0;
+}
+
+static int var_index(const char *name, size_t len) {
+  for (int i = 0; i < NVARS; i++)
+    if (strlen(var_names[i]) == len && !strncmp(var_names[i], name, len)) return i;
+  return -1;
+}
+
+// Splits DIR/MODE.txt into its [system] and [user] sections (comment lines
+// dropped) and checks every placeholder, so that rendering cannot fail.
+static int load_templates(agent *a) {
+  const char *name = a->set.mode == MODE_PAPER ? "paper" : "rudder";
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.txt", a->set.prompts, name);
+  char *text = NULL;
+  if (read_file(path, &text)) return -1;
+  char *buf[2] = {NULL, NULL};
+  size_t len[2] = {0, 0};
+  FILE *sec[2] = {open_memstream(&buf[0], &len[0]), open_memstream(&buf[1], &len[1])};
+  int cur = -1, line_no = 0, rc = sec[0] && sec[1] ? 0 : rd_error_set("out of memory");
+  for (char *line = text, *next; line && *line && !rc; line = next) {
+    next = strchr(line, '\n');
+    if (next) *next++ = 0;
+    line_no++;
+    if (!strncmp(line, "%%", 2)) continue;
+    if (!strcmp(line, "[system]") || !strcmp(line, "[user]")) {
+      cur = line[1] == 'u';
+      continue;
+    }
+    for (const char *o = strstr(line, "{{"); o && !rc; o = strstr(o + 2, "{{")) {
+      const char *c = strstr(o, "}}");
+      if (!c || var_index(o + 2, (size_t)(c - o - 2)) < 0)
+        rc = rd_error_set("%s:%d: unknown placeholder %.*s (see agents/llm/agent.h)", path, line_no,
+                          c ? (int)(c - o + 2) : (int)strlen(o), o);
+    }
+    if (cur < 0 && line[strspn(line, " \t\r")])
+      rc = rd_error_set("%s:%d: text before the [system] section", path, line_no);
+    if (cur >= 0) fprintf(sec[cur], "%s\n", line);
+  }
+  for (int i = 0; i < 2; i++)
+    if (sec[i]) fclose(sec[i]);
+  free(text);
+  for (int i = 0; i < 2 && !rc; i++) {
+    while (len[i] > 0 && strchr(" \t\r\n", buf[i][len[i] - 1])) buf[i][--len[i]] = 0;
+    if (!len[i]) rc = rd_error_set("%s: no %s section", path, i ? "[user]" : "[system]");
+  }
+  if (rc) {
+    free(buf[0]);
+    free(buf[1]);
+    return -1;
+  }
+  a->tmpl[0] = buf[0];
+  a->tmpl[1] = buf[1];
+  return 0;
+}
+
+static char *fill(const char *t, char *const val[NVARS]) {
+  char *out = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&out, &len);
+  if (!f) return NULL;
+  for (const char *p = t, *o; *p; p = strstr(o, "}}") + 2) {
+    if (!(o = strstr(p, "{{"))) {
+      fputs(p, f);
+      break;
+    }
+    fwrite(p, 1, (size_t)(o - p), f);
+    fputs(val[var_index(o + 2, (size_t)(strstr(o, "}}") - o - 2))], f);
+  }
+  return fclose(f) ? (free(out), NULL) : out;
+}
+
+static double pct(double part, double whole) { return whole > 0 ? 100 * part / whole : 0; }
+
+// Per-step counts: whole numbers once they are large, so prompts stay short.
+static void count_str(char *s, double x) { snprintf(s, 32, x >= 100 ? "%.0f" : "%.1f", x); }
+
+static void history_line(FILE *f, mode m, const past *h, const rd_window *now, double cum_now) {
+  const double d_rows = now->rows_fetched_per_step - h->rows_fetched;
+  const double d_miss = now->misses_per_step - h->misses;
+  if (m == MODE_PAPER) {
+    fprintf(f, "- minibatch %lld: ", (long long)h->step);
+    if (h->status != RD_LLM_OK)
+      fprintf(f, "invalid answer (%s), %s.", rd_llm_status_name(h->status),
+              h->replace ? "evicted by the fallback rule" : "no eviction");
+    else if (!h->applied)
+      fprintf(f, "%s (answer came too late, not applied).", h->replace ? "Yes, evict." : "No, do not evict.");
+    else if (!h->replace)
+      fprintf(f, "No, do not evict.");
+    else if (h->stale == 0)
+      fprintf(f, "Yes, evict. Skipped: no eviction candidates found.");
+    else
+      fprintf(f, "Yes, evict. ~%lld stale nodes evicted (%.0f%% of cache).", (long long)h->stale,
+              pct((double)h->stale, (double)h->capacity));
+    fprintf(f, " Since then: HR %+.0f pts, comm_volume %+.0f (%+.0f%%).\n",
+            cum_now - h->cum_hit_rate, d_miss, pct(d_miss, h->misses));
+    return;
+  }
+  fprintf(f, "- step %lld: ", (long long)h->step);
+  if (h->status != RD_LLM_OK)
+    fprintf(f, "no valid answer (%s), %s", rd_llm_status_name(h->status), h->replace ? "replaced" : "kept");
+  else if (!h->replace)
+    fprintf(f, "keep");
+  else
+    fprintf(f, "replace %.0f%%", h->fraction > 0 ? 100 * h->fraction : pct((double)h->stale, (double)h->capacity));
+  if (!h->applied) fprintf(f, " (too late, not applied)");
+  fprintf(f, " -> hit rate %+.1f pts, rows fetched/step %+.0f (%+.0f%%)\n",
+          100 * (now->hit_rate - h->hit_rate), d_rows, pct(d_rows, h->rows_fetched));
+}
+
+static int render(const agent *a, const request *q, char **system, char **user) {
+  const rd_window *w = &q->w;
+  char num[NVARS][32] = {{0}}, *val[NVARS];
+  for (int i = 0; i < NVARS; i++) val[i] = num[i];
+  const long long left = (long long)(w->total_steps - w->step);
+#define SET(v, ...) snprintf(num[v], sizeof num[v], __VA_ARGS__)
+  SET(V_STEP, "%lld", (long long)w->step);
+  SET(V_TOTAL_STEPS, "%lld", (long long)w->total_steps);
+  SET(V_STEPS_LEFT, "%lld", left);
+  SET(V_STEPS_LEFT_PCT, "%.0f", pct((double)left, (double)w->total_steps));
+  SET(V_SINCE_REPLACE, "%lld", (long long)w->steps_since_replace);
+  SET(V_CAPACITY, "%lld", (long long)w->capacity);
+  SET(V_HALO, "%lld", (long long)w->halo_size);
+  SET(V_OCCUPANCY, "%lld", (long long)w->occupancy);
+  SET(V_OCCUPANCY_PCT, "%.0f", pct((double)w->occupancy, (double)w->capacity));
+  SET(V_STALE, "%lld", (long long)w->stale);
+  SET(V_STALE_PCT, "%.0f", pct((double)w->stale, (double)w->capacity));
+  SET(V_WINDOW, "%d", w->len);
+  SET(V_HIT_RATE, "%.1f", 100 * w->hit_rate);
+  SET(V_HIT_RATE_PREV, "%.1f", 100 * w->hit_rate_prev);
+  SET(V_HIT_RATE_CHANGE, "%+.1f", 100 * (w->hit_rate - w->hit_rate_prev));
+  count_str(num[V_REMOTE], w->remote_per_step);
+  count_str(num[V_MISSES], w->misses_per_step);
+  count_str(num[V_ROWS_FETCHED], w->rows_fetched_per_step);
+  count_str(num[V_EVICTED], w->evicted_per_step);
+  SET(V_FETCH_MS, "%.1f", 1e3 * w->fetch_seconds_per_step);
+  SET(V_STEP_MS, "%.1f", 1e3 * w->step_seconds_per_step);
+  SET(V_CUM_HIT_RATE, "%.0f", q->cum_hit_rate);
+  SET(V_COMM_VOLUME, "%.0f", w->misses_per_step);
+#undef SET
+  size_t len = 0;
+  FILE *f = open_memstream(&val[V_HISTORY], &len);
+  if (!f) return rd_error_set("out of memory rendering the prompt");
+  for (int i = 0; i < q->num_past; i++) history_line(f, a->set.mode, &q->hist[i], w, q->cum_hit_rate);
+  if (!q->num_past) fputs(a->set.mode == MODE_PAPER ? "(no evictions yet)" : "(none yet)", f);
+  const int bad = fclose(f);
+  if (!bad && len && val[V_HISTORY][len - 1] == '\n') val[V_HISTORY][len - 1] = 0;
+  *system = bad ? NULL : fill(a->tmpl[0], val);
+  *user = bad ? NULL : fill(a->tmpl[1], val);
+  free(val[V_HISTORY]);
+  if (*system && *user) return 0;
+  free(*system);
+  free(*user);
+  return rd_error_set("out of memory rendering the prompt");
+}
+
+// ---- the agent's thread --------------------------------------------------
+
+static void *worker(void *arg) {
+  agent *a = arg;
+  pthread_mutex_lock(&a->mu);
+  for (;;) {
+    // One answer at a time: the next request waits until decide took the last.
+    while (!a->stop && (!a->has_req || a->has_resp)) pthread_cond_wait(&a->cv, &a->mu);
+    if (a->stop) break;
+    request q = a->req;
+    a->has_req = 0;
+    pthread_mutex_unlock(&a->mu);
+    response r = {.w = q.w, .cum_hit_rate = q.cum_hit_rate};
+    char *system, *user;
+    if (render(a, &q, &system, &user) == 0) {
+      rd_llm_ask(a->client, system, user, &a->cancel, &r.reply);
+      free(system);
+      free(user);
+    } else {
+      r.reply.status = RD_LLM_ERR_TRANSPORT;
+      snprintf(r.reply.message, sizeof r.reply.message, "%s", rd_error());
+    }
+    r.latency = rd_now() - q.posted_at;
+    pthread_mutex_lock(&a->mu);
+    a->resp = r;
+    a->has_resp = 1;
+  }
+  pthread_mutex_unlock(&a->mu);
+  return NULL;
+}
+
+// ---- the policy ----------------------------------------------------------
+
+static void destroy(void *state) {
+  agent *a = state;
+  pthread_mutex_lock(&a->mu);
+  a->stop = 1;
+  atomic_store(&a->cancel, 1);
+  pthread_cond_signal(&a->cv);
+  pthread_mutex_unlock(&a->mu);
+  pthread_join(a->thread, NULL);
+  if (a->has_resp) rd_llm_reply_free(&a->resp.reply);
+  pthread_cond_destroy(&a->cv);
+  pthread_mutex_destroy(&a->mu);
+  for (int64_t i = 0; i < a->num_log; i++) free(a->log[i].raw);
+  free(a->log);
+  rd_llm_client_free(a->client);
+  free(a->tmpl[0]);
+  free(a->tmpl[1]);
+  free(a->opts);
+  free(a);
+}
+
+static int number(const char *key, const char *v, double lo, double hi, int integer, double *out) {
+  char *end;
+  const double x = strtod(v, &end);
+  if (end == v || *end || !(x >= lo && x <= hi) || (integer && x != (double)(long long)x))
+    return rd_error_set("policy options: %s=%s is not %s in [%g, %g]", key, v,
+                        integer ? "an integer" : "a number", lo, hi);
+  *out = x;
+  return 0;
+}
+
+static int parse_options(settings *s, char *opts) {
+  char *save = NULL;
+  for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    char *v = strchr(kv, '=');
+    if (!v || v == kv) return rd_error_set("policy options: '%s' is not key=value", kv);
+    *v++ = 0;
+    double x = 0;
+    int rc = 0;
+    if (!strcmp(kv, "endpoint")) s->llm.endpoint = v;
+    else if (!strcmp(kv, "model")) s->llm.model = v;
+    else if (!strcmp(kv, "api_key_env")) s->llm.api_key_env = v;
+    else if (!strcmp(kv, "prompts")) s->prompts = v;
+    else if (!strcmp(kv, "dialect")) rc = rd_llm_dialect_parse(v, &s->llm.dialect);
+    else if (!strcmp(kv, "temperature")) rc = number(kv, v, 0, 2, 0, &s->llm.temperature);
+    else if (!strcmp(kv, "max_tokens")) {
+      rc = number(kv, v, 16, 4096, 1, &x);
+      s->llm.max_tokens = (int)x;
+    } else if (!strcmp(kv, "timeout_ms")) {
+      rc = number(kv, v, 1, 36e5, 1, &x);
+      s->llm.timeout_ms = (long)x;
+    } else if (!strcmp(kv, "connect_timeout_ms")) {
+      rc = number(kv, v, 1, 6e4, 1, &x);
+      s->llm.connect_timeout_ms = (long)x;
+    } else if (!strcmp(kv, "history")) {
+      rc = number(kv, v, 0, MAX_HISTORY, 1, &x);
+      s->history = (int)x;
+    } else if (!strcmp(kv, "max_age")) {
+      rc = number(kv, v, 0, 1e12, 1, &x);
+      s->max_age = (int64_t)x;
+    } else if (!strcmp(kv, "mode") && (!strcmp(v, "rudder") || !strcmp(v, "paper")))
+      s->mode = *v == 'p' ? MODE_PAPER : MODE_RUDDER;
+    else if (!strcmp(kv, "fallback") && (!strcmp(v, "keep") || !strcmp(v, "periodic")))
+      s->fallback_periodic = *v == 'p';
+    else
+      return rd_error_set("policy options: unknown '%s=%s' (known: endpoint, model, dialect=openai|ollama, "
+                          "api_key_env, temperature, max_tokens, timeout_ms, connect_timeout_ms, history, "
+                          "mode=rudder|paper, fallback=keep|periodic, max_age, prompts)", kv, v);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+static int create(const preset *pre, const rd_policy_params *p, void **state) {
+  agent *a = calloc(1, sizeof *a);
+  if (!a) return rd_error_set("out of memory");
+  a->set = pre->set;
+  const char *env = getenv("RUDDER_PROMPTS");
+  if (env && *env) a->set.prompts = env;
+  a->opts = strdup(p->options ? p->options : "");
+  int rc = a->opts ? parse_options(&a->set, a->opts) : rd_error_set("out of memory");
+  settings *s = &a->set;
+  if (s->history < 0) s->history = s->mode == MODE_PAPER ? 5 : pre->history;
+  if (s->max_age < 0) s->max_age = p->period;
+  s->llm.want_fraction = s->mode == MODE_RUDDER;  // the paper's agent answers yes or no
+  s->llm.seed = p->seed;
+  if (!rc) rc = load_templates(a);
+  if (!rc && !(a->client = rd_llm_client_new(&s->llm))) rc = -1;
+  if (!rc && pthread_mutex_init(&a->mu, NULL)) rc = rd_error_set("cannot create a mutex");
+  if (!rc && pthread_cond_init(&a->cv, NULL)) {
+    pthread_mutex_destroy(&a->mu);
+    rc = rd_error_set("cannot create a condition variable");
+  }
+  if (!rc && pthread_create(&a->thread, NULL, worker, a)) {
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    rc = rd_error_set("cannot start the LLM agent's thread");
+  }
+  if (rc) {
+    rd_llm_client_free(a->client);
+    free(a->tmpl[0]);
+    free(a->tmpl[1]);
+    free(a->opts);
+    free(a);
+    return rd_error_wrap("policy %s", pre->policy);
+  }
+  *state = a;
+  return 0;
+}
+
+// The paper's hit rate is cumulative. Windows that do not overlap are added
+// up (weighted by remote accesses, as the window's rate is per access); the
+// steps since the last one counted are estimated by the current window.
+static void count_window(agent *a, const rd_window *w) {
+  if (w->len > 0 && w->step - a->cum_step >= w->len) {
+    const double weight = w->remote_per_step * w->len;
+    a->cum_hits += w->hit_rate * weight;
+    a->cum_weight += weight;
+    a->cum_step = w->step;
+  }
+}
+
+static double cum_hit_rate(const agent *a, const rd_window *w) {
+  const double recent = w->remote_per_step * (double)(w->step - a->cum_step);
+  const double total = a->cum_weight + recent;
+  return total > 0 ? 100 * (a->cum_hits + w->hit_rate * recent) / total : 100 * w->hit_rate;
+}
+
+// What the model is shown of window `w`: the window and the last decisions.
+static request snapshot(const agent *a, const rd_window *w) {
+  request q = {.w = *w, .posted_at = rd_now(), .cum_hit_rate = cum_hit_rate(a, w)};
+  q.num_past = a->num_past < a->set.history ? a->num_past : a->set.history;
+  memcpy(q.hist, a->hist + a->num_past - q.num_past, (size_t)q.num_past * sizeof *q.hist);
+  return q;
+}
+
+static char *raw_text(const rd_llm_reply *r) {
+  if (r->status == RD_LLM_OK) return strdup(r->content);
+  const char *answer = r->content ? r->content : r->raw;
+  char *s = malloc(sizeof r->message + RAW_LIMIT + 64);
+  if (s)
+    sprintf(s, "%s: %s%s%.*s", rd_llm_status_name(r->status), r->message, answer ? " | " : "",
+            RAW_LIMIT, answer ? answer : "");
+  return s;
+}
+
+// Applies (or drops, when too old) an answer that arrived before `step`.
+static void resolve(agent *a, const rd_policy_params *p, int64_t step, response *got, rd_replace *out) {
+  const rd_llm_reply *r = &got->reply;
+  const int ok = r->status == RD_LLM_OK, late = step - got->w.step > a->set.max_age;
+  rd_replace act = {.replace = a->set.fallback_periodic, .fraction = p->fraction};
+  if (ok) {
+    // rudder: the share of the capacity to replace (0 replaces nothing);
+    // paper: yes or no over every stale slot (fraction 0 in rd_replace).
+    act.replace = r->replace && (a->set.mode == MODE_PAPER || r->fraction > 0);
+    act.fraction = a->set.mode == MODE_PAPER ? 0 : r->fraction;
+  }
+  if (!late) *out = act;
+  a->stats.answered += ok;
+  a->stats.errors[r->status] += !ok;
+  a->stats.stale += late;
+  a->stats.applied += !late;
+  a->stats.fallbacks += !ok && !late;
+  const past h = {.step = got->w.step, .stale = got->w.stale, .capacity = got->w.capacity,
+                  .status = r->status, .replace = act.replace, .applied = !late,
+                  .fraction = act.fraction, .hit_rate = got->w.hit_rate,
+                  .cum_hit_rate = got->cum_hit_rate, .rows_fetched = got->w.rows_fetched_per_step,
+                  .misses = got->w.misses_per_step};
+  if (a->num_past == MAX_HISTORY) memmove(a->hist, a->hist + 1, (MAX_HISTORY - 1) * sizeof *a->hist);
+  a->hist[a->num_past < MAX_HISTORY ? a->num_past++ : MAX_HISTORY - 1] = h;
+  a->log = rd_grow(a->log, &a->cap_log, a->num_log + 1, sizeof *a->log);
+  a->log[a->num_log++] = (rd_decision){
+      .step_posted = got->w.step, .step_applied = late ? -1 : step,
+      .replace = late ? 0 : act.replace, .fraction = late ? 0 : (float)act.fraction,
+      .latency_seconds = got->latency, .valid = ok, .fallback = !ok && !late, .raw = raw_text(r)};
+  rd_llm_reply_free(&got->reply);
+}
+
+static void decide(void *state, const rd_policy_params *p, const rd_window *w, rd_replace *out) {
+  agent *a = state;
+  *out = (rd_replace){0};
+  count_window(a, w);
+  response got;
+  pthread_mutex_lock(&a->mu);
+  const int have = a->has_resp;
+  if (have) {
+    got = a->resp;
+    a->has_resp = 0;
+    pthread_cond_signal(&a->cv);  // the slot is free for the next answer
+  }
+  pthread_mutex_unlock(&a->mu);
+  if (have) resolve(a, p, w->step, &got, out);
+  if (!(w->step > 0 && p->period > 0 && w->step % p->period == 0)) return;
+  // A decision point: the newest window replaces one the thread has not
+  // taken yet (the model is still busy with an older one).
+  const request q = snapshot(a, w);
+  pthread_mutex_lock(&a->mu);
+  a->stats.superseded += a->has_req;
+  a->stats.posted++;
+  a->req = q;
+  a->has_req = 1;
+  pthread_cond_signal(&a->cv);
+  pthread_mutex_unlock(&a->mu);
+}
+
+static int64_t drain(void *state, rd_decision **out) {
+  agent *a = state;
+  const int64_t n = a->num_log;
+  *out = a->log;
+  a->log = NULL;
+  a->num_log = a->cap_log = 0;
+  return n;
+}
+
+void rd_llm_agent_stats(void *state, rd_llm_stats *out) { *out = ((agent *)state)->stats; }
+
+int rd_llm_agent_render(void *state, const rd_window *w, char **system, char **user) {
+  const request q = snapshot(state, w);
+  return render(state, &q, system, user);
+}
+
+// llm: a larger model anywhere (a long timeout, a longer history); slm: the
+// local small model of scripts/setup_llm (a short prompt and answer).
+static const preset llm_preset = {
+    .policy = "llm", .history = 8,
+    .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "default", .dialect = RD_LLM_OPENAI,
+                    .temperature = 0, .max_tokens = 256, .connect_timeout_ms = 2000, .timeout_ms = 60000},
+            .mode = MODE_RUDDER, .history = -1, .max_age = -1, .prompts = RUDDER_PROMPTS_DIR}};
+static const preset slm_preset = {
+    .policy = "slm", .history = 3,
+    .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "smollm2-135m-instruct",
+                    .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 96,
+                    .connect_timeout_ms = 1000, .timeout_ms = 15000},
+            .mode = MODE_RUDDER, .history = -1, .max_age = -1, .prompts = RUDDER_PROMPTS_DIR}};
+
+static int create_llm(const rd_policy_params *p, void **state) { return create(&llm_preset, p, state); }
+static int create_slm(const rd_policy_params *p, void **state) { return create(&slm_preset, p, state); }
+
+const rd_policy_ops rd_policy_llm = {
+    .name = "llm", .summary = "score-rule replacement when an LLM agent says so (any OpenAI/Ollama server)",
+    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .create = create_llm,
+    .decide = decide, .destroy = destroy, .drain = drain};
+const rd_policy_ops rd_policy_slm = {
+    .name = "slm", .summary = "the llm agent on the local small model (scripts/setup_llm)",
+    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .create = create_slm,
+    .decide = decide, .destroy = destroy, .drain = drain};

@@ -1,0 +1,78 @@
+// The LLM agents as buffer policies (DEGREE start, SCORE rule).
+//
+//  * "llm": any chat server: llama.cpp's llama-server, vLLM, a hosted
+//    OpenAI-compatible API, or Ollama (dialect=ollama);
+//  * "slm": the same agent with defaults for the local small model that
+//    scripts/setup_llm installs and agents/llm/rudder_llm_server serves.
+//
+// decide() never waits for the model: at every decision point (steps that
+// are multiples of `period`) it posts the window to the agent's own thread
+// (one per rank) and returns; an answer is applied at the first step after
+// it arrives, unless it is older than max_age steps (then it is dropped and
+// counted). A failure (no connection, timeout, HTTP error, a reply that is
+// not the schema's JSON, a value out of range) applies the fallback action
+// and is logged with the raw reply. Every answer becomes an rd_decision.
+//
+// Options ("key=value,..." in rd_policy_params.options):
+//   endpoint=URL      base URL or full chat URL (http://127.0.0.1:8080)
+//   model=NAME        sent as "model" (llama-server ignores it)
+//   dialect=D         openai (llama-server, vLLM, hosted, Ollama /v1) | ollama (/api/chat)
+//   api_key_env=VAR   name of the variable holding a bearer key (the key is never logged)
+//   temperature=T     0 (deterministic, with the run's seed)
+//   max_tokens=N      answer budget
+//   timeout_ms=MS     whole request; connect_timeout_ms=MS the connection alone
+//   history=K         past decisions shown, with their measured effect (0..16)
+//   mode=M            rudder (decision + fraction, windowed metrics) | paper
+//                     (the paper's agent: yes/no over all stale slots,
+//                     cumulative integer hit rate, comm_volume = misses,
+//                     last 5 decisions, one in-context example)
+//   fallback=F        keep | periodic (replace, as the periodic policy would)
+//   max_age=STEPS     answers older than this are dropped (default: period)
+//   prompts=DIR       where MODE.txt lives (default: $RUDDER_PROMPTS, else
+//                     the source tree's agents/prompts)
+//
+// Larger models (the option string is the trainer's --policy-options):
+//   Ollama:  --policy llm --policy-options endpoint=http://127.0.0.1:11434,dialect=ollama,model=gemma3:4b
+//   vLLM:    --policy llm --policy-options endpoint=http://HOST:8000,model=meta-llama/Llama-3.2-3B-Instruct
+//   hosted:  --policy llm --policy-options endpoint=https://HOST,model=NAME,api_key_env=MY_KEY_VAR
+// Set timeout_ms and max_age to what a step takes there: an answer later
+// than max_age steps does nothing (it is counted as stale).
+//
+// Prompt templates (agents/prompts/MODE.txt): a "[system]" and a "[user]"
+// section; lines starting with "%%" are comments; {{name}} is replaced by
+// a value of the window or the history:
+//   step total_steps steps_left steps_left_pct steps_since_replace
+//   capacity halo_size occupancy occupancy_pct stale stale_pct window
+//   hit_rate hit_rate_prev hit_rate_change remote_per_step misses_per_step
+//   rows_fetched_per_step evicted_per_step fetch_ms step_ms
+//   cum_hit_rate (integer %, access-weighted since the start) comm_volume
+//   (misses per step, integer) history (one line per past decision)
+#ifndef RUDDER_LLM_AGENT_H
+#define RUDDER_LLM_AGENT_H
+
+#include <stdint.h>
+
+#include "buffer/policy.h"
+#include "llm/client.h"
+
+extern const rd_policy_ops rd_policy_llm, rd_policy_slm;
+
+typedef struct rd_llm_stats {
+  int64_t posted;      // windows posted at decision points
+  int64_t superseded;  // posted windows replaced by a newer one before the model saw them
+  int64_t answered;    // valid answers that arrived
+  int64_t applied;     // answers or fallbacks applied to a step
+  int64_t stale;       // arrived more than max_age steps late: dropped
+  int64_t fallbacks;   // fallback actions applied
+  int64_t errors[RD_LLM_NSTATUS];  // failures by status (errors[RD_LLM_OK] stays 0)
+} rd_llm_stats;
+
+// Counters of an agent created by rd_policy_llm / rd_policy_slm; call it
+// from the thread that calls decide.
+void rd_llm_agent_stats(void *state, rd_llm_stats *out);
+
+// The messages the agent would send for window `w` now (malloc'ed), to
+// inspect a template; -1 with rd_error() when out of memory.
+int rd_llm_agent_render(void *state, const rd_window *w, char **system, char **user);
+
+#endif

@@ -1,0 +1,72 @@
+// One HTTP client for the two chat dialects the agents speak: the
+// OpenAI-compatible /v1/chat/completions (llama.cpp's llama-server, vLLM,
+// hosted services, Ollama's /v1) and Ollama's native /api/chat. A request
+// asks for one replacement decision under a JSON schema (constrained
+// decoding where the server has it); the answer is parsed and range-checked
+// here, never substring-matched. Every failure has its own status, a
+// message, and the raw body when one came.
+#ifndef RUDDER_LLM_CLIENT_H
+#define RUDDER_LLM_CLIENT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef enum rd_llm_dialect { RD_LLM_OPENAI, RD_LLM_OLLAMA } rd_llm_dialect;
+
+typedef struct rd_llm_config {
+  const char *endpoint;     // base URL ("http://127.0.0.1:8080") or a full chat URL
+  const char *model;        // sent as "model"; llama-server ignores it
+  rd_llm_dialect dialect;
+  const char *api_key_env;  // NAME of the variable holding a bearer key, or NULL
+  double temperature;
+  int max_tokens;
+  long connect_timeout_ms, timeout_ms;  // timeout_ms bounds the whole request
+  uint64_t seed;
+  int want_fraction;        // 0: the schema asks for decision and reason only
+} rd_llm_config;
+
+typedef enum rd_llm_status {
+  RD_LLM_OK,
+  RD_LLM_ERR_CONNECT,    // refused, unreachable, unresolvable
+  RD_LLM_ERR_TIMEOUT,    // connect or total timeout
+  RD_LLM_ERR_TRANSPORT,  // any other transfer failure (reset, empty reply, too large)
+  RD_LLM_ERR_HTTP,       // a status other than 2xx
+  RD_LLM_ERR_BODY,       // the body is not the dialect's JSON reply
+  RD_LLM_ERR_ANSWER,     // the message is not a decision object (not JSON, missing fields)
+  RD_LLM_ERR_RANGE,      // a field outside its domain (decision, fraction in [0, 1])
+  RD_LLM_ERR_CANCELLED,  // the caller's cancel flag was raised
+  RD_LLM_NSTATUS
+} rd_llm_status;
+
+typedef struct rd_llm_reply {
+  rd_llm_status status;
+  long http_status;      // 0 when no response came
+  char message[256];     // what went wrong (empty on success)
+  char *raw;             // the response body, malloc'ed, NULL when none came
+  char *content;         // the model's message text, malloc'ed, NULL when not reached
+  int replace;           // the answer, valid when status == RD_LLM_OK
+  double fraction;       // 0 unless the schema asked for it
+  char reason[256];
+  int prompt_tokens, completion_tokens;  // as the server counted them, 0 if not said
+  double seconds;        // wall time of the request
+} rd_llm_reply;
+
+typedef struct rd_llm_client rd_llm_client;
+
+// NULL with rd_error() on a bad configuration (unknown scheme, no memory).
+rd_llm_client *rd_llm_client_new(const rd_llm_config *cfg);
+void rd_llm_client_free(rd_llm_client *c);
+
+// One chat request (system + user message) asking for a decision; fills
+// *r (free with rd_llm_reply_free) and returns r->status. `cancel` (may be
+// NULL) aborts the transfer within about a second (libcurl's progress
+// interval) of becoming non-zero. One client per thread.
+rd_llm_status rd_llm_ask(rd_llm_client *c, const char *system, const char *user,
+                         const atomic_int *cancel, rd_llm_reply *r);
+void rd_llm_reply_free(rd_llm_reply *r);
+
+const char *rd_llm_status_name(rd_llm_status s);
+// "openai" / "ollama"; -1 with rd_error() for anything else.
+int rd_llm_dialect_parse(const char *s, rd_llm_dialect *out);
+
+#endif
