@@ -84,7 +84,7 @@ typedef struct agent {
   pthread_mutex_t mu;  // guards the mailbox below, held only to copy it
   pthread_cond_t cv;   // wakes the thread: a request, a freed response slot, stop
   atomic_int cancel;   // aborts a request in flight at destroy
-  int stop, has_req, has_resp;
+  int stop, has_req, has_resp, busy;  // busy: the thread is asking the model
   request req;
   response resp;
   // Training side only (the thread that calls decide):
@@ -284,6 +284,7 @@ static void *worker(void *arg) {
     if (a->stop) break;
     request q = a->req;
     a->has_req = 0;
+    a->busy = 1;
     pthread_mutex_unlock(&a->mu);
     response r = {.w = q.w, .cum_hit_rate = q.cum_hit_rate};
     char *system, *user;
@@ -299,6 +300,8 @@ static void *worker(void *arg) {
     pthread_mutex_lock(&a->mu);
     a->resp = r;
     a->has_resp = 1;
+    a->busy = 0;
+    pthread_cond_broadcast(&a->cv);  // drain may be waiting for this answer
   }
   pthread_mutex_unlock(&a->mu);
   return NULL;
@@ -510,8 +513,26 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
   pthread_mutex_unlock(&a->mu);
 }
 
+// Training is over: an answer still on its way is waited for (the client's
+// timeout bounds the wait) and logged as arrived too late, so that every
+// question asked is in the results.
 static int64_t drain(void *state, rd_decision **out) {
   agent *a = state;
+  pthread_mutex_lock(&a->mu);
+  a->has_req = 0;
+  while (a->busy && !a->has_resp) pthread_cond_wait(&a->cv, &a->mu);
+  response got;
+  const int have = a->has_resp;
+  if (have) {
+    got = a->resp;
+    a->has_resp = 0;
+  }
+  pthread_mutex_unlock(&a->mu);
+  if (have) {
+    rd_replace unused;
+    const rd_policy_params none = {0};
+    resolve(a, &none, got.w.step + a->set.max_age + 1, &got, &unused);
+  }
   const int64_t n = a->num_log;
   *out = a->log;
   a->log = NULL;
