@@ -74,7 +74,10 @@ static void ranks_in_parallel(void) {
     rd_llm_agent_stats(p[r].state, &st);
     rd_decision *d;
     const int64_t n = p[r].ops->drain(p[r].state, &d);
-    CHECK(n == 1, "rank %d: %lld decisions after %lld steps", r, (long long)n, (long long)(step - 1000));
+    // The first is the answer applied; one asked later may follow (drain
+    // waits for a question still in flight and logs it as too late).
+    CHECK(n >= 1 && n <= 2, "rank %d: %lld decisions after %lld steps", r, (long long)n,
+          (long long)(step - 1000));
     CHECK(st.errors[RD_LLM_ERR_TIMEOUT] + st.errors[RD_LLM_ERR_CONNECT] + st.errors[RD_LLM_ERR_TRANSPORT] +
                   st.errors[RD_LLM_ERR_HTTP] + st.errors[RD_LLM_ERR_BODY] == 0 && d[0].step_applied > 1000,
           "rank %d: the model answered in time: %s", r, d[0].raw);
@@ -114,12 +117,13 @@ static void paper_mode(void) {
   const llm_run run = llm_steps(&p, 25, 0.01, 300);
   CHECK(run.applied_step > 25, "paper mode: no answer");
   rd_decision *d;
-  CHECK(p.ops->drain(p.state, &d) == 1 && d[0].valid, "paper-mode answer is schema-valid: %s", d[0].raw);
+  const int64_t n = p.ops->drain(p.state, &d);
+  CHECK(n >= 1 && d[0].valid, "paper-mode answer is schema-valid: %s", n ? d[0].raw : "(none)");
   CHECK(d[0].fraction == 0, "paper mode ignores any fraction");
   printf("paper: %s after %.2f s: %s\n", d[0].replace ? "Yes, evict." : "No, do not evict.",
          d[0].latency_seconds, d[0].raw);
   const int replaced = d[0].replace;
-  llm_free_decisions(d, 1);
+  llm_free_decisions(d, n);
   const rd_window later = llm_window(50);
   CHECK(rd_llm_agent_render(p.state, &later, &system, &user) == 0, "render");
   CHECK(strstr(user, replaced ? "- minibatch 25: Yes, evict." : "- minibatch 25: No, do not evict."),
