@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# End to end with the real local small model: a 2-rank training run on
+# `tiny` steered by the slm agent records its decisions in the results
+# (question, answer, latency), and training finishes whatever the model says.
+source "$(dirname "$0")/lib.sh"
+src=$(cd "$(dirname "$0")/.." && pwd)
+server=$src/agents/llm/rudder_llm_server
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$server" start --port "$port" --parallel 2 || fail "the local LLM server did not start: run scripts/setup_llm"
+trap '"$server" stop --port "$port" >/dev/null 2>&1 || true' EXIT
+data t tiny 2
+rm -f "$DATA/slm.h5"
+mpirun_n 2 "$BIN/core/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
+  --batch-size 50 --hidden 16 --epochs 3 --quiet --policy slm --period 3 \
+  --policy-options "endpoint=http://127.0.0.1:$port,max_age=1000" \
+  --results "$DATA/slm.h5" --run-id slm > "$DATA/slm.out"
+grep -q "weights identical across ranks: yes" "$DATA/slm.out" || fail "training did not finish cleanly"
+"$BIN/experiments/rudder_export" "$DATA/slm.h5" --table decisions > "$DATA/slm.tsv"
+awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { n++; valid += $c["valid"]; if ($c["latency"] <= 0 || $c["raw"] == "") bad = 1 }
+  END { printf "%d decisions, %d valid\n", n, valid; exit !(n >= 2 && valid >= 1 && !bad) }' "$DATA/slm.tsv" \
+  || fail "expected decisions with answers and latencies from both ranks: $(cat "$DATA/slm.tsv")"
+echo "slm training: ok"
