@@ -31,7 +31,7 @@ typedef enum fault { FAULT_OK, FAULT_MALFORMED, FAULT_NOT_DECISION, FAULT_RANGE,
 typedef struct fake {
   int fd, port;
   pthread_t thread;
-  atomic_int fault, stop, served;
+  atomic_int fault, stop, received, served;  // requests read / answered or closed
   double delay;  // FAULT_SLOW_OK: seconds before the answer
   pthread_mutex_t mu;
   char last[65536];  // the last request, headers and body
@@ -100,6 +100,7 @@ static void *fake_main(void *arg) {
     const int c = accept(f->fd, NULL, NULL);
     if (c < 0) continue;
     if (read_request(c, req, sizeof req) == 0) {
+      atomic_fetch_add(&f->received, 1);
       pthread_mutex_lock(&f->mu);
       memcpy(f->last, req, sizeof req);
       pthread_mutex_unlock(&f->mu);
@@ -343,15 +344,18 @@ static void shutdown_in_flight(fake *f) {
   char o[256];
   snprintf(o, sizeof o, "endpoint=%s,timeout_ms=30000", url);
   llm_policy p = llm_open(&rd_policy_llm, 10, 0, o);
-  const int served = atomic_load(&f->served);
+  const int served = atomic_load(&f->served), received = atomic_load(&f->received);
   rd_replace out;
   const rd_window w = llm_window(10);
   p.ops->decide(p.state, &p.params, &w, &out);
-  llm_sleep(0.2);
+  // Destroy only once the request hangs in the server (a loaded machine may
+  // take a while to get it there).
+  for (int i = 0; i < 1000 && atomic_load(&f->received) == received; i++) llm_sleep(0.01);
+  CHECK(atomic_load(&f->received) == received + 1, "the request never reached the server");
   const double t0 = rd_now();
   p.ops->destroy(p.state);
   CHECK(rd_now() - t0 < 10, "destroy waited %.1f s for a hung request", rd_now() - t0);
-  for (int i = 0; i < 200 && atomic_load(&f->served) == served; i++) llm_sleep(0.01);
+  for (int i = 0; i < 1000 && atomic_load(&f->served) == served; i++) llm_sleep(0.01);
   CHECK(atomic_load(&f->served) == served + 1, "the hung connection was closed");
 }
 
