@@ -344,7 +344,7 @@ static void shutdown_in_flight(fake *f) {
   char o[256];
   snprintf(o, sizeof o, "endpoint=%s,timeout_ms=30000", url);
   llm_policy p = llm_open(&rd_policy_llm, 10, 0, o);
-  const int served = atomic_load(&f->served), received = atomic_load(&f->received);
+  const int received = atomic_load(&f->received);
   rd_replace out;
   const rd_window w = llm_window(10);
   p.ops->decide(p.state, &p.params, &w, &out);
@@ -352,6 +352,10 @@ static void shutdown_in_flight(fake *f) {
   // take a while to get it there).
   for (int i = 0; i < 1000 && atomic_load(&f->received) == received; i++) llm_sleep(0.01);
   CHECK(atomic_load(&f->received) == received + 1, "the request never reached the server");
+  // Read only now: the injector takes one connection at a time, so every
+  // earlier request (a slow one of the previous case may still have been
+  // open above) is counted, and only the hung one is outstanding.
+  const int served = atomic_load(&f->served);
   const double t0 = rd_now();
   p.ops->destroy(p.state);
   CHECK(rd_now() - t0 < 10, "destroy waited %.1f s for a hung request", rd_now() - t0);
