@@ -175,16 +175,19 @@ static void serving(void) {
   for (int64_t i = 0; i < n; i++) pos += s[i].label;
   CHECK(n == 119 && pos > 5 && pos < n - 5, "%lld decision points, %lld labelled 1", (long long)n,
         (long long)pos);
-  const rd_policy_ops *ops[] = {&rd_policy_xgb, &rd_policy_svm, &rd_policy_linear, &rd_policy_fann};
-  const rd_clf_backend *bk[] = {&rd_clf_xgboost, &rd_clf_svm, &rd_clf_linear, &rd_clf_fann};
-  for (int k = 0; k < 4; k++) {
+  const rd_policy_ops *ops[] = {&rd_policy_xgb, &rd_policy_rf, &rd_policy_svm, &rd_policy_linear,
+                                &rd_policy_fann};
+  const rd_clf_backend *bk[] = {&rd_clf_xgboost, &rd_clf_xgboost_rf, &rd_clf_svm, &rd_clf_linear,
+                                &rd_clf_fann};
+  enum { K = sizeof ops / sizeof *ops };
+  for (int k = 0; k < K; k++) {
     serve(ops[k], bk[k], &t, &c, s, n);
     // Bad options and model files, named: missing, of another back-end,
     // corrupt, without their sidecar.
     refused(ops[k], NULL, "model=PATH is required");
     refused(ops[k], "model=clf.model,colour=red", "unknown 'colour=red'");
     refused(ops[k], "model=clf.nope", "clf.nope: cannot open");
-    refused(ops[(k + 1) % 4], "model=clf.model", "clf.model.json: a model of back-end");
+    refused(ops[(k + 1) % K], "model=clf.model", "clf.model.json: a model of back-end");
     FILE *f = fopen("clf.model", "w");
     fputs("not a model\n", f);
     fclose(f);

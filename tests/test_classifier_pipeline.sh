@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The classifier agents end to end: access traces recorded by real mpirun
 # runs (tiny and small, 2 ranks), samples with counterfactual labels, the
-# four models trained and checked on the time-held-out split, then served
+# five models trained and checked on the time-held-out split, then served
 # over the traces against the fixed rules.
 #
 # What is robust on this little data: the test split holds ~120 points, ~90%
@@ -45,8 +45,8 @@ accuracy() { awk -v r="$2" '$1 ~ "^" r { print $2 }' "$1"; }
 # within A B N P: A >= B - 2 standard errors of an accuracy P over N points.
 within() { awk -v a="$1" -v b="$2" -v n="$3" -v p="$4" 'BEGIN { exit !(a >= b - 2 * sqrt(p * (1 - p) / n)) }'; }
 
-declare -A policy=([xgboost]=xgb [svm]=svm [linear]=linear [fann]=fann)
-for model in xgboost svm linear fann; do
+declare -A policy=([xgboost]=xgb [xgboost-rf]=rf [svm]=svm [linear]=linear [fann]=fann)
+for model in xgboost xgboost-rf svm linear fann; do
   "$C/rudder_classifier" train --model $model "$DATA/clf.csv" -o "$DATA/clf.$model" | tee "$DATA/clf.$model.out"
   "$C/rudder_classifier" train --model $model "$DATA/clf_shuffled.csv" -o "$DATA/clf_shuffled.$model" \
     > "$DATA/clf_shuffled.$model.out"

@@ -12,11 +12,11 @@
 enum { F = RD_CLF_FEATURES };
 
 const rd_clf_backend *rd_clf_backend_find(const char *name) {
-  static const rd_clf_backend *const all[] = {&rd_clf_xgboost, &rd_clf_svm, &rd_clf_linear,
-                                              &rd_clf_fann};
+  static const rd_clf_backend *const all[] = {&rd_clf_xgboost, &rd_clf_xgboost_rf, &rd_clf_svm,
+                                              &rd_clf_linear, &rd_clf_fann};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++)
     if (!strcmp(all[i]->name, name)) return all[i];
-  rd_error_set("unknown classifier '%s' (known: xgboost, svm, linear, fann)", name);
+  rd_error_set("unknown classifier '%s' (known: xgboost, xgboost-rf, svm, linear, fann)", name);
   return NULL;
 }
 

@@ -19,12 +19,12 @@ typedef struct rd_clf_backend {
   int (*save)(void *impl, const char *path);
   void *(*load)(const char *path);
   // The predicted label (-1 on a library error); *score is the probability
-  // of 1 (xgboost, linear, fann) or the SVM decision value (> 0: 1).
+  // of 1 (xgboost, xgboost-rf, linear, fann) or the SVM decision value (> 0: 1).
   int (*predict)(void *impl, const float *x, double *score);
   void (*free)(void *impl);
 } rd_clf_backend;
 
-extern const rd_clf_backend rd_clf_xgboost, rd_clf_svm, rd_clf_linear, rd_clf_fann;
+extern const rd_clf_backend rd_clf_xgboost, rd_clf_xgboost_rf, rd_clf_svm, rd_clf_linear, rd_clf_fann;
 
 // NULL with rd_error listing the known names.
 const rd_clf_backend *rd_clf_backend_find(const char *name);

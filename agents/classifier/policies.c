@@ -91,6 +91,7 @@ static int64_t drain(void *state, rd_decision **out) {
       .drain = drain};
 
 CLASSIFIER_POLICY(xgb, rd_clf_xgboost, "score-rule replacement when an XGBoost model says so")
+CLASSIFIER_POLICY(rf, rd_clf_xgboost_rf, "score-rule replacement when an XGBoost random forest says so")
 CLASSIFIER_POLICY(svm, rd_clf_svm, "score-rule replacement when an RBF SVM (libsvm) says so")
 CLASSIFIER_POLICY(linear, rd_clf_linear,
                   "score-rule replacement when a logistic regression (liblinear) says so")

@@ -20,10 +20,10 @@ enum { F = RD_CLF_FEATURES };
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: rudder_classifier train --model xgboost|svm|linear|fann SAMPLES.csv -o MODEL\n"
+          "usage: rudder_classifier train --model xgboost|xgboost-rf|svm|linear|fann SAMPLES.csv -o MODEL\n"
           "         [--test-fraction F (0.2): the last F of each trace's points, by step]\n"
           "         [--seed S (1)]   writes MODEL and MODEL.json (back-end, features, scaler)\n"
-          "       rudder_classifier replay TRACE... --policy xgb|svm|linear|fann\n"
+          "       rudder_classifier replay TRACE... --policy xgb|rf|svm|linear|fann\n"
           "         --policy-options model=MODEL --period P (as collected)\n" RD_CLF_BUFFER_USAGE);
   return 2;
 }
@@ -223,8 +223,8 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 static int replay_main(int argc, char **argv) {
-  static const rd_policy_ops *const policies[] = {&rd_policy_xgb, &rd_policy_svm, &rd_policy_linear,
-                                                  &rd_policy_fann};
+  static const rd_policy_ops *const policies[] = {&rd_policy_xgb, &rd_policy_rf, &rd_policy_svm,
+                                                  &rd_policy_linear, &rd_policy_fann};
   rd_prefetch_config cfg;
   rd_prefetch_config_defaults(&cfg);
   static const struct option opts[] = {RD_CLF_BUFFER_OPTIONS, {"policy", 1, 0, 'P'},
@@ -234,7 +234,7 @@ static int replay_main(int argc, char **argv) {
     if (c == 'P') {
       for (size_t i = 0; i < sizeof policies / sizeof *policies; i++)
         if (!strcmp(policies[i]->name, optarg)) cfg.policy = policies[i];
-      if (!cfg.policy) rc = rd_error_set("unknown policy '%s' (known: xgb, svm, linear, fann)", optarg);
+      if (!cfg.policy) rc = rd_error_set("unknown policy '%s' (known: xgb, rf, svm, linear, fann)", optarg);
     } else if (c == 'O') {
       cfg.params.options = optarg;
     } else if (c == '?' || (rc = rd_clf_buffer_option(c, opts[idx].name, optarg, &cfg)) > 0) {

@@ -168,11 +168,14 @@ const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remot
   for (int64_t i = 0; i < n; i++) pf->access[i] = pf->halo_index[remote[i]];
   rd_replace rep = {0};
   const rd_policy_ops *ops = pf->cfg.policy;
+  double t_decide = 0;
   if (ops->decide && pf->buf.cfg.capacity > 0) {
     rd_window w;
     rd_prefetcher_window(pf, step, &w);
     w.stale = rd_buffer_stale(&pf->buf, step);
+    const double td = rd_now();
     ops->decide(pf->state, &pf->cfg.params, &w, &rep);
+    t_decide = rd_now() - td;
   }
   const double t1 = rd_now();
   rd_buffer_step(&pf->buf, pf->access, next_use, n, step, &rep, &pf->plan);
@@ -182,7 +185,8 @@ const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remot
   *m = (rd_prefetch_metrics){.remote = n, .hits = p->hits, .misses = p->misses,
                              .prefetched = p->num_prefetch, .evicted = p->evicted,
                              .occupancy = pf->buf.used, .replaced = rep.replace,
-                             .lookup_seconds = (t1 - t0) + (rep.replace ? 0 : t2 - t1),
+                             .decide_seconds = t_decide,
+                             .lookup_seconds = (t1 - t0 - t_decide) + (rep.replace ? 0 : t2 - t1),
                              .replace_seconds = rep.replace ? t2 - t1 : 0};
   return p;
 }

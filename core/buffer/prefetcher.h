@@ -33,7 +33,9 @@ typedef struct rd_prefetch_metrics {
   int64_t prefetched;    // replacement rows fetched beyond the misses
   int64_t evicted, occupancy;
   int32_t replaced;      // the policy asked for a replacement before this step
-  double lookup_seconds, replace_seconds;
+  // decide: inside the policy's decide(), which is all the train loop ever
+  // waits on an agent (an LLM agent only posts a window and reads a mailbox).
+  double decide_seconds, lookup_seconds, replace_seconds;
 } rd_prefetch_metrics;
 
 typedef struct rd_step_record {

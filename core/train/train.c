@@ -514,18 +514,19 @@ int rd_train_write_steps_csv(const rd_gathered *g, const char *path) {
   fprintf(f, "rank,epoch,step,seeds,input_nodes,local_inputs,remote_inputs,rows_fetched,"
              "bytes_received,bytes_sent,messages,t_sample,t_fetch,t_compute,t_allreduce,"
              "t_step,t_emulated,loss,acc,hits,misses,prefetched,evicted,occupancy,replaced,"
-             "t_lookup,t_replace\n");
+             "t_decide,t_lookup,t_replace\n");
   for (int64_t i = 0; i < g->num_steps; i++) {
     const rd_step_metrics *m = &g->steps[i];
     fprintf(f, "%d,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
-               "%.7g,%.5f,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%.6f\n",
+               "%.7g,%.5f,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%.6f,%.6f\n",
             m->rank, m->epoch, (long long)m->step, (long long)m->seeds, (long long)m->input_nodes,
             (long long)m->local_inputs, (long long)m->remote_inputs, (long long)m->rows_fetched,
             (long long)m->bytes_received, (long long)m->bytes_sent, (long long)m->messages,
             m->t_sample, m->t_fetch, m->t_compute, m->t_allreduce, m->t_step, m->t_emulated,
             m->loss, m->acc, (long long)m->buffer.hits, (long long)m->buffer.misses,
             (long long)m->buffer.prefetched, (long long)m->buffer.evicted,
-            (long long)m->buffer.occupancy, m->buffer.replaced, m->buffer.lookup_seconds,
+            (long long)m->buffer.occupancy, m->buffer.replaced, m->buffer.decide_seconds,
+            m->buffer.lookup_seconds,
             m->buffer.replace_seconds);
   }
   if (fclose(f) != 0) return rd_error_set("%s: write failed: %s", path, strerror(errno));
