@@ -58,6 +58,14 @@ for model in xgboost xgboost-rf svm linear fann; do
   within "$acc" "$maj" "$n" "$maj" || fail "$model: accuracy $acc below the majority's $maj"
   within "$smaj" "$sacc" "$n" "$smaj" || fail "$model: $sacc on shuffled outcomes beats their majority $smaj: leakage"
   within "$acc" "$sacc" "$n" "$maj" || fail "$model: $sacc on shuffled outcomes beats $acc on the real ones"
+  # evaluate: the saved model scored on every sample (mostly its training
+  # points): no worse than their majority, and the labels' choices (the
+  # oracle) fetch no more over the horizons than the model's.
+  "$C/rudder_classifier" evaluate --model $model "$DATA/clf.$model" "$DATA/clf.csv" > "$DATA/clf.$model.eval"
+  awk -v n="$(awk -F, 'END { print NR - 1 }' "$DATA/clf.csv")" '$1 == "model" { acc = $2; rows = $6 }
+    $1 ~ /^majority/ { maj = $2 } $1 == "oracle" { orows = $6 }
+    END { exit !(acc >= maj - 2 * sqrt(maj * (1 - maj) / n) && orows <= rows) }' "$DATA/clf.$model.eval" \
+    || fail "$model: evaluate: $(cat "$DATA/clf.$model.eval")"
 
   # Served over every trace: rows moved (fetched + preloaded) against none,
   # decisions at every decision point, all valid.
@@ -89,6 +97,8 @@ out=$("$C/rudder_classifier" train --model svm "$DATA/clf_bad.csv" -o "$DATA/x" 
 grep -q "clf_bad.csv: line 1 is not the header" <<< "$out" || fail "bad header not named: $out"
 out=$("$C/rudder_classifier" train --model forest "$DATA/clf.csv" -o "$DATA/x" 2>&1 || true)
 grep -q "unknown classifier 'forest'" <<< "$out" || fail "unknown model not named: $out"
+out=$("$C/rudder_classifier" evaluate --model svm "$DATA/clf.xgboost" "$DATA/clf.csv" 2>&1 || true)
+grep -q "clf.xgboost.json: a model of back-end 'xgboost', not 'svm'" <<< "$out" || fail "wrong back-end not named: $out"
 out=$("$C/rudder_classifier" replay "${traces[0]}" --policy fann --policy-options model="$DATA/none.fann" 2>&1 || true)
 grep -q "none.fann: cannot open" <<< "$out" || fail "missing model not named: $out"
 out=$("$C/rudder_collect" "$DATA/nope.trace" --period 5 --horizon 5 -o "$DATA/x.csv" 2>&1 || true)

@@ -23,6 +23,8 @@ static int usage(void) {
           "usage: rudder_classifier train --model xgboost|xgboost-rf|svm|linear|fann SAMPLES.csv -o MODEL\n"
           "         [--test-fraction F (0.2): the last F of each trace's points, by step]\n"
           "         [--seed S (1)]   writes MODEL and MODEL.json (back-end, features, scaler)\n"
+          "       rudder_classifier evaluate --model KIND MODEL SAMPLES.csv\n"
+          "         scores a trained model on every sample (e.g. of another graph)\n"
           "       rudder_classifier replay TRACE... --policy xgb|rf|svm|linear|fann\n"
           "         --policy-options model=MODEL --period P (as collected)\n" RD_CLF_BUFFER_USAGE);
   return 2;
@@ -133,6 +135,30 @@ static void report(const char *who, const score *sc) {
          p + r > 0 ? 2 * p * r / (p + r) : 0, (long long)sc->rows);
 }
 
+// Scores the model on rows[i] where in[i] (all when in is NULL) against
+// always answering `majority` and against the labels themselves. Horizon
+// rows: fetched over the points' horizons by the choices made (the oracle's,
+// the labels, is the least).
+static int score_rows(const rd_clf_model *m, const row *rows, int64_t n, const int8_t *in,
+                      int majority, const char *title) {
+  score model = {0}, base = {0}, oracle = {0};
+  for (int64_t i = 0; i < n; i++) {
+    if (in && !in[i]) continue;
+    double s;
+    const int p = rd_clf_predict(m, rows[i].s.x, &s);
+    if (p < 0) return -1;
+    tally(&model, p, &rows[i].s);
+    tally(&base, majority, &rows[i].s);
+    tally(&oracle, rows[i].s.label, &rows[i].s);
+  }
+  printf("%-12s %9s %9s %9s %9s %13s\n", title, "accuracy", "precision", "recall", "f1",
+         "horizon rows");
+  report("model", &model);
+  report(majority ? "majority=1" : "majority=0", &base);
+  report("oracle", &oracle);
+  return 0;
+}
+
 static int train_main(int argc, char **argv) {
   const char *kind = NULL, *out = NULL;
   double test_fraction = 0.2;
@@ -185,35 +211,43 @@ static int train_main(int argc, char **argv) {
   if (!(rc = rd_clf_train(&m, b, x, y, ntrain, (uint64_t)seed)) && !(rc = rd_clf_save(&m, out))) {
     printf("%s: trained in %.3f s -> %s (+ %s.json)\n", b->name, rd_now() - t0, out, out);
     // The baseline predicts the training set's majority; a tie keeps (free).
-    const int majority = 2 * train_pos > ntrain;
-    score model = {0}, base = {0}, oracle = {0};
-    for (int64_t i = 0; i < n; i++) {
-      if (!is_test[i]) continue;
-      double s;
-      const int p = rd_clf_predict(&m, rows[i].s.x, &s);
-      if (p < 0) {
-        rc = -1;
-        break;
-      }
-      tally(&model, p, &rows[i].s);
-      tally(&base, majority, &rows[i].s);
-      tally(&oracle, rows[i].s.label, &rows[i].s);
-    }
-    if (!rc && ntest) {
-      // Horizon rows: fetched over the test points' horizons by the choices
-      // made (the oracle's, the labels, is the least).
-      printf("%-12s %9s %9s %9s %9s %13s\n", "test split", "accuracy", "precision", "recall", "f1",
-             "horizon rows");
-      report("model", &model);
-      report(majority ? "majority=1" : "majority=0", &base);
-      report("oracle", &oracle);
-    }
+    if (ntest) rc = score_rows(&m, rows, n, is_test, 2 * train_pos > ntrain, "test split");
   }
   rd_clf_free(&m);
   free_rows(rows, n);
   free(x);
   free(y);
   free(is_test);
+  return rc ? die() : 0;
+}
+
+// A model on samples it has never seen (another run, graph or partition
+// count): every sample is a test point. The majority baseline is these
+// samples' own majority, a stronger baseline than the training set's.
+static int evaluate_main(int argc, char **argv) {
+  const char *kind = NULL;
+  static const struct option opts[] = {{"model", 1, 0, 'm'}, {0, 0, 0, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    if (c == 'm') kind = optarg;
+    else return usage();
+  }
+  if (!kind || optind != argc - 2) return usage();
+  const rd_clf_backend *b = rd_clf_backend_find(kind);
+  rd_clf_model m;
+  if (!b || rd_clf_load(&m, b, argv[optind])) return die();
+  row *rows;
+  int64_t n, pos = 0;
+  if (read_samples(argv[optind + 1], &rows, &n)) {
+    rd_clf_free(&m);
+    return die();
+  }
+  for (int64_t i = 0; i < n; i++) pos += rows[i].s.label;
+  printf("%s: %lld samples (%.1f%% label 1), model %s\n", argv[optind + 1], (long long)n,
+         n ? 100.0 * (double)pos / (double)n : 0.0, argv[optind]);
+  const int rc = n ? score_rows(&m, rows, n, NULL, 2 * pos > n, "all samples") : 0;
+  rd_clf_free(&m);
+  free_rows(rows, n);
   return rc ? die() : 0;
 }
 
@@ -276,5 +310,6 @@ static int replay_main(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "train")) return train_main(argc - 1, argv + 1);
   if (argc > 1 && !strcmp(argv[1], "replay")) return replay_main(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], "evaluate")) return evaluate_main(argc - 1, argv + 1);
   return usage();
 }
