@@ -23,7 +23,7 @@ typedef struct key_def {
 static const key_def experiment_keys[] = {
     K(rd_experiment, name, T_STR, 0, 0),    K(rd_experiment, results, T_STR, 0, 0),
     K(rd_experiment, data_dir, T_STR, 0, 0), K(rd_experiment, timeout, T_INT, 1, 1e7),
-    K(rd_experiment, plots, T_BOOL, 0, 1),  {0}};
+    K(rd_experiment, plots, T_BOOL, 0, 1),  K(rd_experiment, traces, T_BOOL, 0, 1), {0}};
 static const key_def graph_keys[] = {
     K(rd_graph_spec, preset, T_STR, 0, 0), K(rd_graph_spec, file, T_STR, 0, 0),
     K(rd_graph_spec, ogb, T_STR, 0, 0),    K(rd_graph_spec, split, T_STR, 0, 0),

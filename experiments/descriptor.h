@@ -37,7 +37,7 @@ typedef struct rd_policy_spec {
 
 typedef struct rd_experiment {
   char *path, *name, *results, *data_dir;
-  int timeout, plots;
+  int timeout, plots, traces;  // traces: record every run's access traces
   char *graphs[RD_MAX_LIST], *models[RD_MAX_LIST], *policies[RD_MAX_LIST];
   int ranks[RD_MAX_LIST];
   double fractions[RD_MAX_LIST];

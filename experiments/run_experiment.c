@@ -267,7 +267,7 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
     rd_trace t;
     rd_replay_result rr;
     if (rd_trace_load(&t, path)) return -1;
-    const int rc = rd_replay(&t, &cfg, &net, &rr, NULL);
+    const int rc = rd_replay(&t, &cfg, &net, 0, &rr, NULL);
     rd_trace_free(&t);
     if (rc) return -1;
     hits += rr.hits;
@@ -444,11 +444,12 @@ int main(int argc, char **argv) {
   setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
   int done = 0, failed = 0, skipped = 0;
   double spent = 0;
-  char trace[PATH_MAX] = "";
+  char none_trace[PATH_MAX] = "", trace[PATH_MAX] = "";
   for (int i = 0; i < n; i++) {
     const run *r = &runs[i];
-    const int record = belady && !strcmp(r->ops->name, "none");
+    const int for_belady = belady && !strcmp(r->ops->name, "none"), record = for_belady || e.traces;
     if (record) snprintf(trace, sizeof trace, "%s/%s.trace", logs, r->id);
+    if (for_belady) snprintf(none_trace, sizeof none_trace, "%s", trace);
     if (rd_results_has_run(e.results, r->id)) {
       skipped++;
       continue;
@@ -473,7 +474,7 @@ int main(int argc, char **argv) {
     const double t0 = rd_now();
     int status;
     if (r->ops->rule == RD_RULE_BELADY) {
-      status = belady_run(&e, r, trace, h5) ? 1 : 0;
+      status = belady_run(&e, r, none_trace, h5) ? 1 : 0;
       if (status) {
         FILE *f = fopen(log, "w");
         if (f) { fprintf(f, "%s\n", rd_error()); fclose(f); }

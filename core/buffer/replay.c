@@ -29,8 +29,30 @@ static int decode(const rd_trace *t, rd_node **nodes, int64_t **offset, int64_t 
   return 0;
 }
 
+// Tallies and frees the decisions an agent logged.
+static void drain_decisions(const rd_policy_ops *ops, void *state, rd_replay_result *r) {
+  rd_decision *d = NULL;
+  const int64_t n = ops->drain ? ops->drain(state, &d) : 0;
+  for (int64_t i = 0; i < n; i++) {
+    r->decisions++;
+    r->decisions_valid += d[i].valid;
+    r->decisions_fallback += d[i].fallback;
+    r->decisions_applied += d[i].step_applied >= 0;
+    r->decision_latency += d[i].latency_seconds;
+    free(d[i].raw);
+  }
+  free(d);
+}
+
+static void sleep_until(double when) {
+  const double left = when - rd_now();
+  if (left <= 0) return;
+  struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
 int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_model *net,
-              rd_replay_result *r, FILE *steps_out) {
+              double step_seconds, rd_replay_result *r, FILE *steps_out) {
   memset(r, 0, sizeof *r);
   const double t0 = rd_now();
   const rd_policy_ops *ops = cfg->policy;
@@ -90,7 +112,8 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
     r->messages += msgs;
     r->bytes += bytes;
     r->comm_seconds += cost;
-    rd_prefetcher_record(&pf, &m, cost, cost);
+    rd_prefetcher_record(&pf, &m, cost, step_seconds > 0 ? step_seconds : cost);
+    if (step_seconds > 0) sleep_until(t0 + (double)(s + 1) * step_seconds);
     if (steps_out)
       fprintf(steps_out, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%.6f\n", (long long)s,
               (long long)n, (long long)m.hits, (long long)m.misses, (long long)m.prefetched,
@@ -100,6 +123,8 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
   r->steps = t->steps;
   r->rows_fetched = r->misses + r->prefetched;
   r->seconds = rd_now() - t0;
+  drain_decisions(ops, pf.state, r);
+  if (r->decisions > 0) r->decision_latency /= (double)r->decisions;
 done:
   free(nodes);
   free(offset);

@@ -18,10 +18,17 @@ typedef struct rd_replay_result {
   double comm_seconds;    // projected under the alpha-beta model
   double seconds;         // wall time of the replay itself
   int64_t capacity, halo_size;
+  // An agent's decisions: logged, with valid answers, fallbacks used and
+  // those applied (not dropped as stale); mean seconds to an answer.
+  int64_t decisions, decisions_valid, decisions_fallback, decisions_applied;
+  double decision_latency;
 } rd_replay_result;
 
-// `steps_out`, when not NULL, receives one CSV line per step.
+// `step_seconds` > 0 paces the replay to that many seconds per step, so an
+// asynchronous agent (an LLM) answers as many steps late as it would in a
+// run with such steps; 0 replays as fast as it can. `steps_out`, when not
+// NULL, receives one CSV line per step.
 int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_model *net,
-              rd_replay_result *r, FILE *steps_out);
+              double step_seconds, rd_replay_result *r, FILE *steps_out);
 
 #endif

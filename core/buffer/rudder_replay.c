@@ -20,6 +20,8 @@ static int usage(void) {
           "  --steps-csv FILE  per-step lines (single policy and trace only)\n"
           "  --buffer-init empty|degree|random|vip  (default: each policy's)\n"
           "  --policy-options K=V,...  for agents (model=PATH for classifiers, endpoint=... for llm)\n"
+          "  --step-seconds S  pace the replay to S s per step, so an LLM agent answers as late\n"
+          "                    (in steps) as in a run with such steps; its decisions are summed up\n"
           "`all` runs Belady and every fixed baseline; agents are named explicitly.\n");
   return 2;
 }
@@ -29,12 +31,13 @@ int main(int argc, char **argv) {
   rd_prefetch_config_defaults(&cfg);
   rd_net_model net = {.latency_us = 2, .gbps = 25};  // a Perlmutter-class link
   const char *policies = "all", *steps_csv = NULL;
+  double step_seconds = 0;
   static const struct option opts[] = {
       {"policy", 1, 0, 'P'}, {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'},
       {"alpha", 1, 0, 'x'},  {"delta", 1, 0, 'D'},           {"period", 1, 0, 'T'},
       {"replace-fraction", 1, 0, 'r'}, {"net-latency-us", 1, 0, 'A'}, {"net-gbps", 1, 0, 'B'},
       {"steps-csv", 1, 0, 'c'}, {"buffer-init", 1, 0, 'i'}, {"policy-options", 1, 0, 'O'},
-      {0, 0, 0, 0}};
+      {"step-seconds", 1, 0, 'S'}, {0, 0, 0, 0}};
   int c, idx, rc = 0;
   double v;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
@@ -52,6 +55,7 @@ int main(int argc, char **argv) {
     case 'c': steps_csv = optarg; break;
     case 'i': rc = rd_buffer_start_parse(optarg, &cfg.init); break;
     case 'O': cfg.params.options = optarg; break;
+    case 'S': rc = rd_parse_number(name, optarg, 0, 3600, &step_seconds); break;
     default: return usage();
     }
   }
@@ -103,7 +107,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "rudder_replay: %s: cannot create\n", steps_csv);
         return 1;
       }
-      rc = rd_replay(&t, &cfg, &net, &r, out);
+      rc = rd_replay(&t, &cfg, &net, step_seconds, &r, out);
       if (out) fclose(out);
       if (rc) {
         fprintf(stderr, "rudder_replay: %s: policy %s: %s\n", argv[f], run[i]->name, rd_error());
@@ -118,6 +122,10 @@ int main(int argc, char **argv) {
              run[i]->name, (long long)r.capacity, (long long)r.accesses, (long long)r.hits,
              r.accesses ? (double)r.hits / (double)r.accesses : 0.0, (long long)r.rows_fetched,
              (long long)r.preload_rows, (long long)moved, ratio, r.comm_seconds, r.seconds);
+      if (r.decisions > 0)
+        printf("  %-10s decisions %lld: valid %lld, fallback %lld, applied %lld; mean latency %.3f s\n",
+               "", (long long)r.decisions, (long long)r.decisions_valid,
+               (long long)r.decisions_fallback, (long long)r.decisions_applied, r.decision_latency);
     }
     rd_trace_free(&t);
   }
