@@ -157,6 +157,7 @@ int rd_clf_buffer_option(int c, const char *name, const char *arg, rd_prefetch_c
   case 'D': return rd_parse_int(name, arg, 1, 1000000000, &cfg->delta);
   case 'T': return rd_parse_int(name, arg, 1, 1000000000, &cfg->params.period);
   case 'r': return rd_parse_number(name, arg, 0, 1, &cfg->params.fraction);
+  case 'i': return rd_buffer_start_parse(arg, &cfg->init);
   default: return 1;
   }
 }

@@ -37,10 +37,11 @@ int rd_clf_replay(const rd_trace *t, const rd_prefetch_config *cfg, rd_clf_repla
 // The buffer options of both tools, for getopt_long, and their help text.
 #define RD_CLF_BUFFER_OPTIONS                                                                   \
   {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'}, {"alpha", 1, 0, 'x'},             \
-      {"delta", 1, 0, 'D'}, {"period", 1, 0, 'T'}, {"replace-fraction", 1, 0, 'r'}
+      {"delta", 1, 0, 'D'}, {"period", 1, 0, 'T'}, {"replace-fraction", 1, 0, 'r'},               \
+      {"buffer-init", 1, 0, 'i'}
 #define RD_CLF_BUFFER_USAGE                                                                     \
   "  --buffer-fraction F of the halo (0.25) | --buffer-rows N  --alpha A (0.05)  --delta D (25)\n" \
-  "  --replace-fraction F (0: every stale slot)\n"
+  "  --replace-fraction F (0: every stale slot)  --buffer-init empty|degree|random|vip (degree)\n"
 // Applies option `c` of RD_CLF_BUFFER_OPTIONS to cfg: 0, -1 (rd_error) on a
 // bad value, 1 when `c` is none of them.
 int rd_clf_buffer_option(int c, const char *name, const char *arg, rd_prefetch_config *cfg);
