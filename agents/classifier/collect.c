@@ -87,8 +87,7 @@ int rd_clf_collect(const rd_trace *t, const rd_prefetch_config *cfg, int64_t hor
   *n = 0;
   if (horizon < 1) return rd_error_set("horizon %lld must be at least 1 step", (long long)horizon);
   rd_prefetch_config c = *cfg;
-  c.policy = &probe_policy;
-  c.init = RD_INIT_POLICY;
+  c.policy = &probe_policy;  // its own start (degree) unless cfg overrides it
   rd_prefetcher pf;
   int64_t preload;
   if (start(&pf, t, &c, &preload)) return -1;
