@@ -6,152 +6,15 @@
 // decide() keeps returning at once. Also: both dialects' request formats,
 // the API key kept out of logs, option and template errors, shutdown with
 // a request in flight.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fault_server.h"
 #include "llm/client.h"
 #include "llm_common.h"
-
-// ---- fault injector --------------------------------------------------------
-// A tiny HTTP/1.1 server on 127.0.0.1 (a thread, one connection at a time,
-// "Connection: close") that answers every request with the reply the test
-// chose. It is NOT a model server: it exists only to inject faults.
-
-typedef enum fault { FAULT_OK, FAULT_MALFORMED, FAULT_NOT_DECISION, FAULT_RANGE, FAULT_HTTP500, FAULT_HANG, FAULT_SLOW_OK } fault;
-
-typedef struct fake {
-  int fd, port;
-  pthread_t thread;
-  atomic_int fault, stop, received, served;  // requests read / answered or closed
-  double delay;  // FAULT_SLOW_OK: seconds before the answer
-  pthread_mutex_t mu;
-  char last[65536];  // the last request, headers and body
-} fake;
-
-static const char *const GOOD = "{\"decision\":\"replace\",\"fraction\":0.25,\"reason\":\"stale slots\"}";
-
-// Waits until the peer closes (or the test stops); 1 if it closed.
-static int wait_close(fake *f, int c, double seconds) {
-  const double end = rd_now() + seconds;
-  char b[256];
-  while (!atomic_load(&f->stop) && rd_now() < end) {
-    struct pollfd p = {c, POLLIN, 0};
-    if (poll(&p, 1, 20) > 0 && recv(c, b, sizeof b, 0) <= 0) return 1;
-  }
-  return 0;
-}
-
-static int read_request(int c, char *buf, size_t cap) {
-  size_t len = 0, need = 0;
-  while (len < cap - 1 && (!need || len < need)) {
-    const ssize_t n = recv(c, buf + len, cap - 1 - len, 0);
-    if (n <= 0) return -1;
-    buf[len += (size_t)n] = 0;
-    const char *end = strstr(buf, "\r\n\r\n"), *cl = strstr(buf, "Content-Length:");
-    if (end && !need) need = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-  }
-  return 0;
-}
-
-static void send_reply(int c, int status, const char *body) {
-  char head[256];
-  const int n = snprintf(head, sizeof head,
-                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                         "Connection: close\r\n\r\n",
-                         status, status == 200 ? "OK" : "Internal Server Error", strlen(body));
-  send(c, head, (size_t)n, MSG_NOSIGNAL);
-  send(c, body, strlen(body), MSG_NOSIGNAL);
-}
-
-// A well-formed chat reply of the request's dialect carrying `content`.
-static void send_chat(int c, const char *request, const char *content) {
-  char esc[512], body[1024];
-  size_t k = 0;
-  for (const char *p = content; *p && k < sizeof esc - 2; p++) {
-    if (*p == '"' || *p == '\\') esc[k++] = '\\';
-    esc[k++] = *p;
-  }
-  esc[k] = 0;
-  if (!strncmp(request, "POST /api/chat", 14))
-    snprintf(body, sizeof body, "{\"message\":{\"role\":\"assistant\",\"content\":\"%s\"},\"done\":true,"
-             "\"prompt_eval_count\":120,\"eval_count\":20}", esc);
-  else
-    snprintf(body, sizeof body, "{\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"message\":"
-             "{\"role\":\"assistant\",\"content\":\"%s\"}}],\"usage\":{\"prompt_tokens\":120,"
-             "\"completion_tokens\":20}}", esc);
-  send_reply(c, 200, body);
-}
-
-static void *fake_main(void *arg) {
-  fake *f = arg;
-  static char req[sizeof f->last];
-  while (!atomic_load(&f->stop)) {
-    struct pollfd p = {f->fd, POLLIN, 0};
-    if (poll(&p, 1, 20) <= 0) continue;
-    const int c = accept(f->fd, NULL, NULL);
-    if (c < 0) continue;
-    if (read_request(c, req, sizeof req) == 0) {
-      atomic_fetch_add(&f->received, 1);
-      pthread_mutex_lock(&f->mu);
-      memcpy(f->last, req, sizeof req);
-      pthread_mutex_unlock(&f->mu);
-      switch ((fault)atomic_load(&f->fault)) {
-        case FAULT_OK: send_chat(c, req, GOOD); break;
-        case FAULT_MALFORMED: send_reply(c, 200, "{\"choices\": [ oops"); break;
-        case FAULT_NOT_DECISION: send_chat(c, req, "Yes, evict."); break;
-        case FAULT_RANGE: send_chat(c, req, "{\"decision\":\"replace\",\"fraction\":1.5,\"reason\":\"more\"}"); break;
-        case FAULT_HTTP500: send_reply(c, 500, "{\"error\":{\"message\":\"boom\"}}"); break;
-        case FAULT_HANG: wait_close(f, c, 60); break;
-        case FAULT_SLOW_OK:
-          if (!wait_close(f, c, f->delay)) send_chat(c, req, GOOD);
-          break;
-      }
-      atomic_fetch_add(&f->served, 1);
-    }
-    close(c);
-  }
-  return NULL;
-}
-
-static int listen_any(int *port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 8) == 0 &&
-            getsockname(fd, (struct sockaddr *)&a, &len) == 0,
-        "cannot listen on 127.0.0.1");
-  *port = ntohs(a.sin_port);
-  return fd;
-}
-
-static void fake_start(fake *f) {
-  memset(f, 0, sizeof *f);
-  f->fd = listen_any(&f->port);
-  pthread_mutex_init(&f->mu, NULL);
-  CHECK(pthread_create(&f->thread, NULL, fake_main, f) == 0, "fault injector thread");
-}
-
-static void fake_stop(fake *f) {
-  atomic_store(&f->stop, 1);
-  pthread_join(f->thread, NULL);
-  close(f->fd);
-  pthread_mutex_destroy(&f->mu);
-}
-
-static void fake_last(fake *f, char *out, size_t cap) {
-  pthread_mutex_lock(&f->mu);
-  snprintf(out, cap, "%s", f->last);
-  pthread_mutex_unlock(&f->mu);
-}
 
 // ---- the cases -------------------------------------------------------------
 
@@ -172,14 +35,15 @@ static const fault_case cases[] = {
 
 static char url[64], closed_url[64];
 
-// A port that refuses: bound, then closed, so nothing listens there.
+// A port that refuses: an injector's, once it is stopped, so nothing listens there.
 static void make_closed_url(void) {
-  int port;
-  close(listen_any(&port));
-  snprintf(closed_url, sizeof closed_url, "http://127.0.0.1:%d", port);
+  fault_server *s = fault_server_start(FAULT_OK);
+  CHECK(s, "cannot start the fault injector");
+  snprintf(closed_url, sizeof closed_url, "http://127.0.0.1:%d", fault_server_port(s));
+  fault_server_stop(s);
 }
 
-static void client_statuses(fake *f) {
+static void client_statuses(fault_server *f) {
   setenv("RUDDER_TEST_LLM_KEY", "sekret-value", 1);
   for (int d = 0; d < 2; d++) {
     const rd_llm_config cfg = {.endpoint = url, .model = "m", .dialect = d ? RD_LLM_OLLAMA : RD_LLM_OPENAI,
@@ -188,13 +52,13 @@ static void client_statuses(fake *f) {
     rd_llm_client *c = rd_llm_client_new(&cfg);
     CHECK(c, "%s", rd_error());
     rd_llm_reply r;
-    atomic_store(&f->fault, FAULT_OK);
+    fault_server_set(f, FAULT_OK, 0);
     CHECK(rd_llm_ask(c, "sys", "user", NULL, &r) == RD_LLM_OK, "%s", r.message);
     CHECK(r.replace == 1 && r.fraction == 0.25 && !strcmp(r.reason, "stale slots"), "answer parsed");
     CHECK(r.prompt_tokens == 120 && r.completion_tokens == 20, "token counts");
     rd_llm_reply_free(&r);
-    char last[sizeof f->last];
-    fake_last(f, last, sizeof last);
+    char last[FAULT_LAST_MAX];
+    fault_server_last(f, last, sizeof last);
     CHECK(strstr(last, "Authorization: Bearer sekret-value"), "the key is sent as a bearer token");
     if (d) {
       CHECK(!strncmp(last, "POST /api/chat ", 15), "ollama path: %.40s", last);
@@ -206,7 +70,7 @@ static void client_statuses(fake *f) {
                 strstr(last, "\"enum\":[\"replace\",\"keep\"]"), "openai request: %s", last);
     }
     for (int i = 0; i < NCASES; i++) {
-      atomic_store(&f->fault, cases[i].fault);
+      fault_server_set(f, cases[i].fault, 0);
       CHECK(rd_llm_ask(c, "sys", "user", NULL, &r) == cases[i].status, "fault %d: got %s (%s)",
             cases[i].fault, rd_llm_status_name(r.status), r.message);
       CHECK(r.message[0] && !strstr(r.message, "sekret"), "a message, without the key");
@@ -232,11 +96,11 @@ static char *opts(const char *endpoint, const char *extra) {
 
 // One decision point per fault through the agent: the fallback is applied,
 // counted and logged with the raw answer, and decide() never waited.
-static void agent_fallbacks(fake *f) {
+static void agent_fallbacks(fault_server *f) {
   for (int i = 0; i <= NCASES; i++) {
     const int refused = i == NCASES;
     const rd_llm_status want = refused ? RD_LLM_ERR_CONNECT : cases[i].status;
-    if (!refused) atomic_store(&f->fault, cases[i].fault);
+    if (!refused) fault_server_set(f, cases[i].fault, 0);
     llm_policy p = llm_open(&rd_policy_llm, 1000, 0.3, opts(refused ? closed_url : url, "fallback=periodic"));
     const llm_run run = llm_steps(&p, 1000, 0.002, 5);
     CHECK(run.applied_step > 1000, "%s: the fallback was applied after the decision point",
@@ -260,15 +124,15 @@ static void agent_fallbacks(fake *f) {
     p.ops->destroy(p.state);
   }
   // fallback=keep (the default): the step goes on without a replacement.
-  atomic_store(&f->fault, FAULT_HTTP500);
+  fault_server_set(f, FAULT_HTTP500, 0);
   llm_policy p = llm_open(&rd_policy_llm, 1000, 0.3, opts(url, ""));
   const llm_run run = llm_steps(&p, 1000, 0.002, 5);
   CHECK(run.applied_step > 1000 && run.action.replace == 0, "keep fallback");
   p.ops->destroy(p.state);
 }
 
-static void agent_answers(fake *f) {
-  atomic_store(&f->fault, FAULT_OK);
+static void agent_answers(fault_server *f) {
+  fault_server_set(f, FAULT_OK, 0);
   llm_policy p = llm_open(&rd_policy_llm, 1000, 0.3, opts(url, ""));
   const llm_run run = llm_steps(&p, 1000, 0.002, 5);
   CHECK(run.applied_step > 1000 && run.action.replace == 1 && run.action.fraction == 0.25, "answer applied");
@@ -278,7 +142,7 @@ static void agent_answers(fake *f) {
   p.ops->decide(p.state, &p.params, &w, &out);
   CHECK(out.replace == 0, "an answer acts on one step only");
   rd_decision *d;
-  CHECK(p.ops->drain(p.state, &d) == 1 && d[0].valid && !d[0].fallback && !strcmp(d[0].raw, GOOD),
+  CHECK(p.ops->drain(p.state, &d) == 1 && d[0].valid && !d[0].fallback && !strcmp(d[0].raw, FAULT_GOOD_ANSWER),
         "valid decision logged with its answer");
   llm_free_decisions(d, 1);
   // The next prompt shows the decision and its measured effect.
@@ -292,21 +156,20 @@ static void agent_answers(fake *f) {
 
   // An out-of-range answer in paper mode is no error: the paper's agent is
   // not asked for a fraction (and a replace covers every stale slot).
-  atomic_store(&f->fault, FAULT_RANGE);
+  fault_server_set(f, FAULT_RANGE, 0);
   p = llm_open(&rd_policy_llm, 1000, 0.3, opts(url, "mode=paper"));
   const llm_run paper = llm_steps(&p, 1000, 0.002, 5);
   CHECK(paper.applied_step > 1000 && paper.action.replace == 1 && paper.action.fraction == 0, "paper: yes");
-  char last[sizeof f->last];
-  fake_last(f, last, sizeof last);
+  char last[FAULT_LAST_MAX];
+  fault_server_last(f, last, sizeof last);
   CHECK(!strstr(last, "\"fraction\":{"), "the paper's schema asks for no fraction");
   p.ops->destroy(p.state);
 }
 
 // Answers later than max_age steps are dropped; windows the model had no
 // time for are superseded by newer ones.
-static void agent_staleness(fake *f) {
-  f->delay = 0.3;  // published to the injector's thread by the atomic store below
-  atomic_store(&f->fault, FAULT_SLOW_OK);
+static void agent_staleness(fault_server *f) {
+  fault_server_set(f, FAULT_SLOW_OK, 0.3);
   char o[256];
   snprintf(o, sizeof o, "endpoint=%s,timeout_ms=2000,max_age=3", url);
   llm_policy p = llm_open(&rd_policy_llm, 1000, 0.3, o);
@@ -339,28 +202,28 @@ static void agent_staleness(fake *f) {
 
 // Destroying an agent whose request hangs returns without waiting for the
 // request's timeout.
-static void shutdown_in_flight(fake *f) {
-  atomic_store(&f->fault, FAULT_HANG);
+static void shutdown_in_flight(fault_server *f) {
+  fault_server_set(f, FAULT_HANG, 0);
   char o[256];
   snprintf(o, sizeof o, "endpoint=%s,timeout_ms=30000", url);
   llm_policy p = llm_open(&rd_policy_llm, 10, 0, o);
-  const int received = atomic_load(&f->received);
+  const int received = fault_server_received(f);
   rd_replace out;
   const rd_window w = llm_window(10);
   p.ops->decide(p.state, &p.params, &w, &out);
   // Destroy only once the request hangs in the server (a loaded machine may
   // take a while to get it there).
-  for (int i = 0; i < 1000 && atomic_load(&f->received) == received; i++) llm_sleep(0.01);
-  CHECK(atomic_load(&f->received) == received + 1, "the request never reached the server");
+  for (int i = 0; i < 1000 && fault_server_received(f) == received; i++) llm_sleep(0.01);
+  CHECK(fault_server_received(f) == received + 1, "the request never reached the server");
   // Read only now: the injector takes one connection at a time, so every
   // earlier request (a slow one of the previous case may still have been
   // open above) is counted, and only the hung one is outstanding.
-  const int served = atomic_load(&f->served);
+  const int served = fault_server_served(f);
   const double t0 = rd_now();
   p.ops->destroy(p.state);
   CHECK(rd_now() - t0 < 10, "destroy waited %.1f s for a hung request", rd_now() - t0);
-  for (int i = 0; i < 1000 && atomic_load(&f->served) == served; i++) llm_sleep(0.01);
-  CHECK(atomic_load(&f->served) == served + 1, "the hung connection was closed");
+  for (int i = 0; i < 1000 && fault_server_served(f) == served; i++) llm_sleep(0.01);
+  CHECK(fault_server_served(f) == served + 1, "the hung connection was closed");
 }
 
 static void option_errors(void) {
@@ -398,17 +261,17 @@ static void option_errors(void) {
 }
 
 int main(void) {
-  fake f;
-  fake_start(&f);
-  snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
+  fault_server *f = fault_server_start(FAULT_OK);
+  CHECK(f, "cannot start the fault injector on 127.0.0.1");
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", fault_server_port(f));
   make_closed_url();
-  client_statuses(&f);
-  agent_fallbacks(&f);
-  agent_answers(&f);
-  agent_staleness(&f);
-  shutdown_in_flight(&f);
+  client_statuses(f);
+  agent_fallbacks(f);
+  agent_answers(f);
+  agent_staleness(f);
+  shutdown_in_flight(f);
   option_errors();
-  fake_stop(&f);
+  fault_server_stop(f);
   printf("test_llm_faults: all checks passed\n");
   return 0;
 }

@@ -519,6 +519,7 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
 static int64_t drain(void *state, rd_decision **out) {
   agent *a = state;
   pthread_mutex_lock(&a->mu);
+  a->stats.superseded += a->has_req;  // posted, never taken: nobody will ask it now
   a->has_req = 0;
   while (a->busy && !a->has_resp) pthread_cond_wait(&a->cv, &a->mu);
   response got;

@@ -59,7 +59,8 @@ extern const rd_policy_ops rd_policy_llm, rd_policy_slm;
 
 typedef struct rd_llm_stats {
   int64_t posted;      // windows posted at decision points
-  int64_t superseded;  // posted windows replaced by a newer one before the model saw them
+  int64_t superseded;  // posted windows the model never saw: replaced by a newer one, or
+                       // still waiting when training ended
   int64_t answered;    // valid answers that arrived
   int64_t applied;     // answers or fallbacks applied to a step
   int64_t stale;       // arrived more than max_age steps late: dropped
