@@ -29,10 +29,23 @@ static int decode(const rd_trace *t, rd_node **nodes, int64_t **offset, int64_t 
   return 0;
 }
 
+static int by_value(const void *x, const void *y) {
+  const double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
 // Tallies and frees the decisions an agent logged.
 static void drain_decisions(const rd_policy_ops *ops, void *state, rd_replay_result *r) {
   rd_decision *d = NULL;
   const int64_t n = ops->drain ? ops->drain(state, &d) : 0;
+  double *latency = malloc(((size_t)n + 1) * sizeof *latency);
+  for (int64_t i = 0; i < n && latency; i++) latency[i] = d[i].latency_seconds;
+  if (n > 0 && latency) {
+    qsort(latency, (size_t)n, sizeof *latency, by_value);
+    r->decision_latency_p50 = latency[(n - 1) / 2];
+    r->decision_latency_p95 = latency[(int64_t)(0.95 * (double)(n - 1) + 0.5)];
+  }
+  free(latency);
   for (int64_t i = 0; i < n; i++) {
     r->decisions++;
     r->decisions_valid += d[i].valid;

@@ -21,7 +21,7 @@ typedef struct rd_replay_result {
   // An agent's decisions: logged, with valid answers, fallbacks used and
   // those applied (not dropped as stale); mean seconds to an answer.
   int64_t decisions, decisions_valid, decisions_fallback, decisions_applied;
-  double decision_latency;
+  double decision_latency, decision_latency_p50, decision_latency_p95;
 } rd_replay_result;
 
 // `step_seconds` > 0 paces the replay to that many seconds per step, so an

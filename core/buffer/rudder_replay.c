@@ -123,9 +123,10 @@ int main(int argc, char **argv) {
              r.accesses ? (double)r.hits / (double)r.accesses : 0.0, (long long)r.rows_fetched,
              (long long)r.preload_rows, (long long)moved, ratio, r.comm_seconds, r.seconds);
       if (r.decisions > 0)
-        printf("  %-10s decisions %lld: valid %lld, fallback %lld, applied %lld; mean latency %.3f s\n",
-               "", (long long)r.decisions, (long long)r.decisions_valid,
-               (long long)r.decisions_fallback, (long long)r.decisions_applied, r.decision_latency);
+        printf("  %-10s decisions %lld: valid %lld, fallback %lld, applied %lld; latency mean %.3f "
+               "p50 %.3f p95 %.3f s\n", "", (long long)r.decisions, (long long)r.decisions_valid,
+               (long long)r.decisions_fallback, (long long)r.decisions_applied, r.decision_latency,
+               r.decision_latency_p50, r.decision_latency_p95);
     }
     rd_trace_free(&t);
   }
