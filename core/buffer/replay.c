@@ -34,27 +34,29 @@ static int by_value(const void *x, const void *y) {
   return (a > b) - (a < b);
 }
 
-// Tallies and frees the decisions an agent logged.
+// Tallies and frees the decisions an agent logged; latency as mean and
+// percentiles.
 static void drain_decisions(const rd_policy_ops *ops, void *state, rd_replay_result *r) {
   rd_decision *d = NULL;
   const int64_t n = ops->drain ? ops->drain(state, &d) : 0;
   double *latency = malloc(((size_t)n + 1) * sizeof *latency);
-  for (int64_t i = 0; i < n && latency; i++) latency[i] = d[i].latency_seconds;
-  if (n > 0 && latency) {
-    qsort(latency, (size_t)n, sizeof *latency, by_value);
-    r->decision_latency_p50 = latency[(n - 1) / 2];
-    r->decision_latency_p95 = latency[(int64_t)(0.95 * (double)(n - 1) + 0.5)];
-  }
-  free(latency);
   for (int64_t i = 0; i < n; i++) {
     r->decisions++;
     r->decisions_valid += d[i].valid;
     r->decisions_fallback += d[i].fallback;
     r->decisions_applied += d[i].step_applied >= 0;
     r->decision_latency += d[i].latency_seconds;
+    if (latency) latency[i] = d[i].latency_seconds;
     free(d[i].raw);
   }
   free(d);
+  if (n > 0) r->decision_latency /= (double)n;
+  if (n > 0 && latency) {
+    qsort(latency, (size_t)n, sizeof *latency, by_value);
+    r->decision_latency_p50 = latency[(n - 1) / 2];
+    r->decision_latency_p95 = latency[(int64_t)(0.95 * (double)(n - 1) + 0.5)];
+  }
+  free(latency);
 }
 
 static void sleep_until(double when) {
@@ -137,7 +139,6 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
   r->rows_fetched = r->misses + r->prefetched;
   r->seconds = rd_now() - t0;
   drain_decisions(ops, pf.state, r);
-  if (r->decisions > 0) r->decision_latency /= (double)r->decisions;
 done:
   free(nodes);
   free(offset);
