@@ -13,15 +13,17 @@ enum { F = RD_CLF_FEATURES };
 
 typedef struct mode {
   const char *const (*params)[2];
-  int num_params, rounds;
+  size_t num_params;
+  int rounds;
 } mode;
+#define MODE(params, rounds) {params, sizeof params / sizeof *params, rounds}
 
 // A few hundred samples with many near-tie labels: trees of depth 2,
 // shrinkage and a minimum leaf weight keep the trees off the noise (depth 3
 // and 100 rounds fell below the majority class on held-out time).
 static const char *const boosted_params[][2] = {
     {"objective", "binary:logistic"}, {"max_depth", "2"}, {"eta", "0.1"}, {"min_child_weight", "5"}};
-static const mode boosted = {boosted_params, 4, 50};
+static const mode boosted = MODE(boosted_params, 50);
 
 // XGBoost's random-forest recipe: one round of many parallel trees, each on
 // a row subsample with features drawn per split, no shrinkage. Deeper trees
@@ -29,7 +31,7 @@ static const mode boosted = {boosted_params, 4, 50};
 static const char *const forest_params[][2] = {
     {"objective", "binary:logistic"}, {"num_parallel_tree", "100"}, {"subsample", "0.8"},
     {"colsample_bynode", "0.8"}, {"eta", "1"}, {"max_depth", "4"}, {"min_child_weight", "5"}};
-static const mode forest = {forest_params, 7, 1};
+static const mode forest = MODE(forest_params, 1);
 
 static int fail(const char *what) { return rd_error_set("xgboost: %s: %s", what, XGBGetLastError()); }
 
@@ -51,7 +53,7 @@ static void *fit(const mode *m, const float *x, const int32_t *y, int64_t n, uin
   int ok = !XGDMatrixCreateFromMat(x, (bst_ulong)n, F, NAN, &d) &&
            !XGDMatrixSetFloatInfo(d, "label", label, (bst_ulong)n) && !XGBoosterCreate(&d, 1, &b) &&
            !one_thread(b) && !XGBoosterSetParam(b, "seed", seedtext);
-  for (int i = 0; ok && i < m->num_params; i++) ok = !XGBoosterSetParam(b, m->params[i][0], m->params[i][1]);
+  for (size_t i = 0; ok && i < m->num_params; i++) ok = !XGBoosterSetParam(b, m->params[i][0], m->params[i][1]);
   for (int it = 0; ok && it < m->rounds; it++) ok = !XGBoosterUpdateOneIter(b, it, d);
   if (!ok) {
     fail("training");
