@@ -3,7 +3,9 @@
 // GPU it prints why and exits 77, which ctest reports as skipped.
 //
 // Agreement: integer results (slots, hit / stale / correct counts, slot
-// stamps) and pure data movement (gather, LeakyReLU) must be identical.
+// stamps), pure data movement (gather, row fill) and results of one float
+// operation per element on both sides (LeakyReLU, ReLU, dropout, scale, bias)
+// must be identical.
 // Floats must satisfy |gpu - cpu| <= tol · (1 + |cpu|) elementwise, with
 //   tol = 1e-5 for elementwise ops (a few roundings at 2^-24 ≈ 6e-8 each,
 //         and CUDA's expf within 2 ulp: ~100× margin), and
@@ -127,6 +129,35 @@ static void check_gather(rd_rng *r, int F, int shift) {
   free(x);
   CU(cudaFree(dsrc));
   CU(cudaFree(dx));
+}
+
+// The step's fetched rows into distinct buffer slots; every other slot must
+// keep its row. `shift` offsets the fetched rows by one float, forcing the
+// scalar path for F % 4 == 0.
+static void check_fill(rd_rng *r, int F, int shift) {
+  const int64_t cap = 3000, m = 1500, n = 1000;
+  float *buffer = randf(r, (size_t)(cap * F)), *fetched = randf(r, (size_t)(m * F + shift));
+  int32_t *perm = malloc(cap * sizeof *perm);
+  for (int64_t i = 0; i < cap; i++) perm[i] = (int32_t)i;
+  struct rd_fill *fill = malloc(n * sizeof *fill);
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t j = i + (int64_t)rd_rng_below(r, (uint64_t)(cap - i));
+    const int32_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+    fill[i] = (struct rd_fill){perm[i], (int32_t)rd_rng_below(r, (uint64_t)m)};
+  }
+  float *dbuf = up(buffer, (size_t)(cap * F) * sizeof *buffer);
+  float *dfetched = up(fetched, (size_t)(m * F + shift) * sizeof *fetched);
+  struct rd_fill *dfill = up(fill, n * sizeof *fill);
+  RD(rd_cuda_fill_rows(dfill, n, F, dfetched + shift, dbuf, st));
+  RD(rd_cuda_fill_rows(NULL, 0, F, NULL, NULL, st));  // n = 0: nothing launched
+  rd_fill_rows(fill, n, F, fetched + shift, buffer);
+  char what[64];
+  snprintf(what, sizeof what, "fill rows F=%d%s", F, shift ? " (unaligned fetched)" : "");
+  same_f(what, down_f(dbuf, (size_t)(cap * F)), buffer, (size_t)(cap * F));
+  free(buffer); free(fetched); free(perm); free(fill);
+  CU(cudaFree(dbuf)); CU(cudaFree(dfetched)); CU(cudaFree(dfill));
 }
 
 // ---- buffer ---------------------------------------------------------------
@@ -447,6 +478,164 @@ static void check_adam(rd_rng *r) {
   CU(cudaFree(dp)); CU(cudaFree(dm)); CU(cudaFree(dv));
 }
 
+// ---- elementwise and dense -------------------------------------------------
+
+typedef int (*gpu_unary)(const float *, float *, size_t, cudaStream_t);
+typedef void (*cpu_unary)(const float *, float *, size_t);
+typedef int (*gpu_binary)(const float *, const float *, float *, size_t, cudaStream_t);
+typedef void (*cpu_binary)(const float *, const float *, float *, size_t);
+
+static void agree(const char *what, float *gpu, const float *cpu, size_t n, int exact) {
+  if (exact)
+    same_f(what, gpu, cpu, n);
+  else
+    close_f(what, gpu, cpu, n, TOL);
+}
+
+// y = op(x) out of place and in place (y == x); n = 0 a no-op.
+static void check_unary(const char *name, gpu_unary gpu, cpu_unary cpu, const float *x, size_t n,
+                        int exact) {
+  char what[64];
+  float *want = malloc(n * sizeof *want + 1), *dx = up(x, n * sizeof *x), *dy = out_f(n);
+  cpu(x, want, n);
+  RD(gpu(dx, dy, n, st));
+  agree(name, down_f(dy, n), want, n, exact);
+  RD(gpu(dx, dx, n, st));
+  snprintf(what, sizeof what, "%s (in place)", name);
+  agree(what, down_f(dx, n), want, n, exact);
+  RD(gpu(NULL, NULL, 0, st));
+  free(want);
+  CU(cudaFree(dx));
+  CU(cudaFree(dy));
+}
+
+// dx = op'(x)·dy out of place and in place (dx == dy); n = 0 a no-op.
+static void check_binary(const char *name, gpu_binary gpu, cpu_binary cpu, const float *x,
+                         const float *g, size_t n, int exact) {
+  char what[64];
+  float *want = malloc(n * sizeof *want + 1), *dx = up(x, n * sizeof *x), *dg = up(g, n * sizeof *g);
+  float *dout = out_f(n);
+  cpu(x, g, want, n);
+  RD(gpu(dx, dg, dout, n, st));
+  agree(name, down_f(dout, n), want, n, exact);
+  RD(gpu(dx, dg, dg, n, st));
+  snprintf(what, sizeof what, "%s (in place)", name);
+  agree(what, down_f(dg, n), want, n, exact);
+  RD(gpu(NULL, NULL, NULL, 0, st));
+  free(want);
+  CU(cudaFree(dx));
+  CU(cudaFree(dg));
+  CU(cudaFree(dout));
+}
+
+static void check_activations(rd_rng *r) {
+  const size_t n = 100003;
+  float *x = randf(r, n), *g = randf(r, n);
+  for (size_t i = 0; i < n; i += 3) x[i] *= 8;  // ELU's exponentials over a wider range
+  x[0] = 0.0f;  // the kink, from both sides
+  x[1] = -0.0f;
+  check_unary("ReLU", rd_cuda_relu, rd_relu, x, n, 1);
+  check_binary("ReLU backward", rd_cuda_relu_backward, rd_relu_backward, x, g, n, 1);
+  check_unary("ELU", rd_cuda_elu, rd_elu, x, n, 0);
+  check_binary("ELU backward", rd_cuda_elu_backward, rd_elu_backward, x, g, n, 0);
+  free(x);
+  free(g);
+}
+
+// The same mask bits as rd_dropout, for two stream ids; p = 0 copies.
+static void check_dropout(rd_rng *r) {
+  const size_t n = 100003;
+  const uint64_t seed = 0x5eedULL;
+  float *x = randf(r, n), *want = malloc(n * sizeof *want), *first = malloc(n * sizeof *first);
+  float *dx = up(x, n * sizeof *x), *dy = out_f(n), *dz = out_f(n);
+  const float ps[2] = {0.5f, 0.0f};
+  const uint64_t ids[2] = {0, 3};
+  for (int a = 0; a < 2; a++)
+    for (int b = 0; b < 2; b++) {
+      char what[64];
+      rd_dropout(x, want, n, ps[a], seed, ids[b]);
+      RD(rd_cuda_dropout(dx, dy, n, ps[a], seed, ids[b], st));
+      snprintf(what, sizeof what, "dropout p=%.1f stream %llu", ps[a], (unsigned long long)ids[b]);
+      same_f(what, down_f(dy, n), want, n);
+      CU(cudaMemcpy(dz, x, n * sizeof *x, cudaMemcpyHostToDevice));
+      RD(rd_cuda_dropout(dz, dz, n, ps[a], seed, ids[b], st));
+      snprintf(what, sizeof what, "dropout p=%.1f stream %llu (in place)", ps[a], (unsigned long long)ids[b]);
+      same_f(what, down_f(dz, n), want, n);
+      if (a == 0) {
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) kept += want[i] != 0;
+        CHECK(kept > n * 0.49 && kept < n * 0.51, "p = 0.5 keeps about half (%zu of %zu)", kept, n);
+        if (b == 0)
+          memcpy(first, want, n * sizeof *want);
+        else
+          CHECK(memcmp(first, want, n * sizeof *want) != 0, "stream ids 0 and 3 draw different masks");
+      } else {
+        CHECK(memcmp(want, x, n * sizeof *x) == 0, "p = 0 is a copy");
+      }
+    }
+  RD(rd_cuda_dropout(NULL, NULL, 0, 0.5f, seed, 0, st));
+  free(x); free(want); free(first);
+  CU(cudaFree(dx)); CU(cudaFree(dy)); CU(cudaFree(dz));
+}
+
+static void check_scale(rd_rng *r) {
+  const size_t n = 100003;
+  float *x = randf(r, n), *dx = up(x, n * sizeof *x);
+  RD(rd_cuda_scale(dx, n, 0.37f, st));
+  RD(rd_cuda_scale(NULL, 0, 0.37f, st));
+  rd_scale(x, n, 0.37f);
+  same_f("scale", down_f(dx, n), x, n);
+  free(x);
+  CU(cudaFree(dx));
+}
+
+static void check_bias_colsum(rd_rng *r) {
+  const int n = 1001, d = 37;
+  float *y = randf(r, (size_t)n * d), *bias = randf(r, d);
+  float *dyv = up(y, (size_t)n * d * sizeof *y), *dbias = up(bias, d * sizeof *bias);
+  RD(rd_cuda_bias_add(dyv, dbias, n, d, st));
+  RD(rd_cuda_bias_add(NULL, dbias, 0, d, st));
+  rd_bias_add(y, bias, n, d);
+  same_f("bias add, 1001 x 37", down_f(dyv, (size_t)n * d), y, (size_t)n * d);
+  free(y); free(bias);
+  CU(cudaFree(dyv)); CU(cudaFree(dbias));
+  // One pass (few rows), two passes (several chunks), zero rows (zeros).
+  const int shapes[][2] = {{0, 19}, {3, 300}, {100, 5}, {5000, 37}, {70001, 256}, {200003, 47}};
+  for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+    const int rows = shapes[k][0], cols = shapes[k][1];
+    float *x = randf(r, (size_t)rows * cols), *want = malloc(cols * sizeof *want);
+    float *dx = up(x, (size_t)rows * cols * sizeof *x), *dout = out_f(cols);
+    RD(rd_cuda_colsum(dx, rows, cols, dout, st));
+    rd_colsum(x, rows, cols, want);
+    char what[64];
+    snprintf(what, sizeof what, "column sums, %d x %d", rows, cols);
+    close_f(what, down_f(dout, cols), want, cols, tol_sum(rows));
+    free(x); free(want);
+    CU(cudaFree(dx)); CU(cudaFree(dout));
+  }
+}
+
+static void check_head_mean(rd_rng *r) {
+  const int n = 777, heads = 3, d = 19;
+  const size_t nx = (size_t)n * heads * d, ny = (size_t)n * d;
+  float *x = randf(r, nx), *y = malloc(ny * sizeof *y), *g = randf(r, ny), *gx = malloc(nx * sizeof *gx);
+  float *dx = up(x, nx * sizeof *x), *dy = out_f(ny), *dg = up(g, ny * sizeof *g), *dgx = out_f(nx);
+  RD(rd_cuda_head_mean(dx, n, heads, d, dy, st));
+  RD(rd_cuda_head_mean(NULL, 0, heads, d, NULL, st));
+  rd_head_mean(x, n, heads, d, y);
+  close_f("head mean, 777 x 3 x 19", down_f(dy, ny), y, ny, TOL);
+  RD(rd_cuda_head_mean_backward(dg, n, heads, d, dgx, st));
+  RD(rd_cuda_head_mean_backward(NULL, 0, heads, d, NULL, st));
+  rd_head_mean_backward(g, n, heads, d, gx);
+  close_f("head mean backward", down_f(dgx, nx), gx, nx, TOL);
+  // One head: the backward may run in place, as its twin may.
+  RD(rd_cuda_head_mean_backward(dg, n, 1, d, dg, st));
+  rd_head_mean_backward(g, n, 1, d, gx);
+  close_f("head mean backward, 1 head (in place)", down_f(dg, ny), gx, ny, TOL);
+  free(x); free(y); free(g); free(gx);
+  CU(cudaFree(dx)); CU(cudaFree(dy)); CU(cudaFree(dg)); CU(cudaFree(dgx));
+}
+
 // ---- a real mini-batch of `tiny` -------------------------------------------
 
 // Two pretend ranks: this one owns the even nodes (local row v/2); odd nodes
@@ -554,6 +743,10 @@ int main(void) {
   check_gather(&r, 100, 0);
   check_gather(&r, 13, 0);
   check_gather(&r, 16, 1);
+  check_fill(&r, 16, 0);
+  check_fill(&r, 100, 0);
+  check_fill(&r, 13, 0);
+  check_fill(&r, 16, 1);
   check_buffer(&r);
 
   rd_block rb = random_block(&r, 700, 2000, 30);
@@ -569,6 +762,11 @@ int main(void) {
   check_xent(&r, 5, 3, 1, 0);  // every row ignored: loss 0, zero gradient
   check_xent(&r, 64, 10, 5, 1);
   check_adam(&r);
+  check_activations(&r);
+  check_dropout(&r);
+  check_scale(&r);
+  check_bias_colsum(&r);
+  check_head_mean(&r);
 
   rd_gen_config cfg;
   rd_graph g;

@@ -1,6 +1,7 @@
 // The CPU twins of the CUDA backend (core/cuda/twins.c), on every machine:
-// the gather against an element-by-element loop; the slot lookup and the
-// SCORE rule's touch against the real buffer (rd_buffer_step, bit for bit,
+// the gather and the buffer's row fill against element-by-element loops (and
+// rd_scale, ops/elementwise.h, against its definition); the slot lookup and
+// the SCORE rule's touch against the real buffer (rd_buffer_step, bit for bit,
 // over random steps with replacements churning the slots); the block
 // transpose against a brute-force scan, on random blocks (empty rows,
 // repeated sources) and on real sampled blocks of `tiny`.
@@ -13,6 +14,7 @@
 #include "cuda/twins.h"
 #include "error.h"
 #include "generate.h"
+#include "ops/elementwise.h"
 #include "rng.h"
 #include "sampler/sampler.h"
 
@@ -36,6 +38,48 @@ static void check_gather(rd_rng *r, int F) {
   for (int s = 0; s < 3; s++) free(tab[s]);
   free(x);
   free(src);
+}
+
+// The fill of fetched rows into distinct buffer slots against an
+// element-by-element loop; the other slots keep their rows.
+static void check_fill(rd_rng *r, int F) {
+  enum { cap = 60, m = 25, n = 20 };
+  float *buffer = malloc((size_t)(cap * F) * sizeof *buffer);
+  float *want = malloc((size_t)(cap * F) * sizeof *want);
+  float *fetched = malloc((size_t)(m * F) * sizeof *fetched);
+  for (int64_t k = 0; k < cap * F; k++) buffer[k] = want[k] = (float)rd_rng_uniform(r);
+  for (int64_t k = 0; k < m * F; k++) fetched[k] = (float)rd_rng_uniform(r);
+  int32_t perm[cap];
+  for (int32_t i = 0; i < cap; i++) perm[i] = i;
+  struct rd_fill fill[n];
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t j = i + (int64_t)rd_rng_below(r, (uint64_t)(cap - i));
+    const int32_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+    fill[i].slot = perm[i];
+    fill[i].row = (int32_t)rd_rng_below(r, (uint64_t)m);
+  }
+  for (int64_t i = 0; i < n; i++)
+    for (int c = 0; c < F; c++) want[(int64_t)fill[i].slot * F + c] = fetched[(int64_t)fill[i].row * F + c];
+  rd_fill_rows(fill, n, F, fetched, buffer);
+  CHECK(memcmp(buffer, want, (size_t)(cap * F) * sizeof *buffer) == 0, "fill rows F=%d", F);
+  rd_fill_rows(fill, 0, F, fetched, buffer);
+  CHECK(memcmp(buffer, want, (size_t)(cap * F) * sizeof *buffer) == 0, "fill of no rows F=%d", F);
+  free(buffer);
+  free(want);
+  free(fetched);
+}
+
+// rd_scale (the twin of rd_cuda_scale in the float build): x[i] *= s exactly.
+static void check_scale(rd_rng *r) {
+  enum { n = 1001 };
+  float x[n], want[n];
+  for (int i = 0; i < n; i++) x[i] = want[i] = (float)(2 * rd_rng_uniform(r) - 1);
+  const float s = 0.37f;
+  for (int i = 0; i < n; i++) want[i] *= s;
+  rd_scale(x, n, s);
+  CHECK(memcmp(x, want, sizeof x) == 0, "scale");
 }
 
 // n distinct halo indices in random order, about a tenth of them replaced by
@@ -124,6 +168,9 @@ int main(void) {
   rd_rng r = rd_rng_stream(42, 0, 0);
   check_gather(&r, 16);
   check_gather(&r, 13);
+  check_fill(&r, 16);
+  check_fill(&r, 13);
+  check_scale(&r);
   check_buffer(&r);
 
   rd_block b = random_block(&r, 50, 120, 12);
@@ -146,6 +193,6 @@ int main(void) {
   for (int l = 0; l < mb->num_layers; l++) check_transpose(&mb->blocks[l]);
   rd_sampler_free(s);
   rd_gen_free(&g);
-  printf("cuda twins: gather, lookup, score touch, transpose OK\n");
+  printf("cuda twins: gather, fill, scale, lookup, score touch, transpose OK\n");
   return 0;
 }

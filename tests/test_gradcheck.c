@@ -236,7 +236,7 @@ static void check_model(const char *name, rd_model_config cfg, const int *sizes,
   int seeds = sizes[cfg.num_layers];
   run.x = random_array(n_x);
   for (int i = 0; i < seeds; i++) run.labels[i] = i % 4 == 2 ? -1 : randint(cfg.num_classes);
-  run.m = rd_model_create(&cfg);
+  run.m = rd_model_create(&cfg, NULL);
   CHECK(run.m, "create %s: %s", name, rd_error());
   // Random parameters everywhere: the init leaves biases at exactly 0.
   size_t np = rd_model_num_params(run.m);

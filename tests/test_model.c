@@ -17,13 +17,14 @@
 
 // The float64 build of the same sources (rudder_core_f64, RD_REAL_DOUBLE):
 // its names end in _f64 and take double where these take rd_real.
-rd_model *rd_model_create_f64(const rd_model_config *cfg);
+struct rd_backend_f64;
+rd_model *rd_model_create_f64(const rd_model_config *cfg, struct rd_backend_f64 *be);
 void rd_model_free_f64(rd_model *m);
 double *rd_model_params_f64(rd_model *m);
 double *rd_model_grads_f64(rd_model *m);
 const double *rd_model_forward_f64(rd_model *m, const rd_block *blocks, const double *x,
                                    int training, uint64_t dropout_seed);
-void rd_model_backward_f64(rd_model *m, const double *dlogits);
+int rd_model_backward_f64(rd_model *m, const double *dlogits);
 
 // Float32 vs float64 on the same parameters, inputs and dropout masks (the
 // tolerance documented for the trainer): logits within TOL_LOGITS of
@@ -87,7 +88,7 @@ static rd_model_config config(rd_model_kind kind) {
 }
 
 static rd_model *create(const rd_model_config *cfg) {
-  rd_model *m = rd_model_create(cfg);
+  rd_model *m = rd_model_create(cfg, NULL);
   CHECK(m, "create: %s", rd_error());
   return m;
 }
@@ -103,13 +104,13 @@ static const float *forward(rd_model *m, const rd_block *b, const float *x, int 
 static void test_config(void) {
   rd_model_config c = config(RD_MODEL_GAT);
   c.hidden = 18;  // not a multiple of 4 heads
-  CHECK(!rd_model_create(&c) && strstr(rd_error(), "heads"), "indivisible heads accepted");
+  CHECK(!rd_model_create(&c, NULL) && strstr(rd_error(), "heads"), "indivisible heads accepted");
   c = config(RD_MODEL_SAGE);
   c.num_layers = 0;
-  CHECK(!rd_model_create(&c), "0 layers accepted");
+  CHECK(!rd_model_create(&c, NULL), "0 layers accepted");
   c = config(RD_MODEL_MLP);
   c.dropout = 1;
-  CHECK(!rd_model_create(&c), "dropout 1 accepted");
+  CHECK(!rd_model_create(&c, NULL), "dropout 1 accepted");
   // SAGE: 2·8·16 + 16 + 2·16·3 + 3. GAT (4 heads of 4, then 4 of 3): 8·16 +
   // 3·16 + 16·12 + 3·12. MLP: 8·16 + 16 + 16·3 + 3.
   const size_t expect[] = {371, 404, 195};
@@ -241,7 +242,7 @@ static void test_precision(const graph *g) {
     c.num_layers = 3;
     c.hidden = 64;
     c.dropout = 0.5f;
-    rd_model *m32 = create(&c), *m64 = rd_model_create_f64(&c);
+    rd_model *m32 = create(&c), *m64 = rd_model_create_f64(&c, NULL);
     CHECK(m64, "create f64: %s", rd_error());
     size_t np = rd_model_num_params(m32), nl = (size_t)SEEDS * CLASSES;
     for (size_t i = 0; i < np; i++) rd_model_params_f64(m64)[i] = rd_model_params(m32)[i];

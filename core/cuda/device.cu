@@ -55,27 +55,37 @@ static int copy_up(char *mem, const char *host, size_t bytes, cudaStream_t strea
 
 int rd_cuda_block_upload(const rd_block *b, rd_cuda_block *d, cudaStream_t stream) {
   *d = rd_cuda_block{};
+  return rd_cuda_block_restage(b, d, stream);
+}
+
+int rd_cuda_block_restage(const rd_block *b, rd_cuda_block *d, cudaStream_t stream) {
   const layout l = layout_of(b);
-  if (rd_cuda_check_free(l.total, "a sampled block")) return -1;
-  void *dev = NULL;
-  RD_CUDA(cudaMalloc(&dev, l.total));
-  char *mem = (char *)dev;
+  char *mem = (char *)d->mem;
+  size_t cap = d->cap;
+  if (l.total > cap) {
+    // cudaFree waits for the kernels still reading the old copy.
+    d->mem = NULL;
+    d->cap = 0;
+    RD_CUDA(cudaFree(mem));
+    cap = l.total + l.total / 4;  // headroom: sampled blocks vary in size
+    if (rd_cuda_check_free(cap, "a sampled block")) return -1;
+    void *dev = NULL;
+    RD_CUDA(cudaMalloc(&dev, cap));
+    mem = (char *)dev;
+  }
+  *d = rd_cuda_block{};
+  d->mem = mem;  // owned from here on, even if the copy below fails
+  d->cap = cap;
   // Staged in one host buffer so that one copy moves it.
   char *host = (char *)malloc(l.total);
-  if (!host) {
-    (void)cudaFree(mem);  // the error reported is the first one
-    return rd_error_set("out of memory staging a %zu-byte block", l.total);
-  }
+  if (!host) return rd_error_set("out of memory staging a %zu-byte block", l.total);
   memcpy(host + l.indptr, b->indptr, ((size_t)b->num_dst + 1) * sizeof(int64_t));
   memcpy(host + l.indices, b->indices, (size_t)b->num_edges * sizeof(int32_t));
   rd_block_transpose(b, (int64_t *)(host + l.tindptr), (int64_t *)(host + l.tedge),
                      (int32_t *)(host + l.tdst));
   const int rc = copy_up(mem, host, l.total, stream);
   free(host);
-  if (rc) {
-    (void)cudaFree(mem);
-    return -1;
-  }
+  if (rc) return -1;
   *d = rd_cuda_block{b->num_dst,
                      b->num_src,
                      b->num_edges,
@@ -84,7 +94,8 @@ int rd_cuda_block_upload(const rd_block *b, rd_cuda_block *d, cudaStream_t strea
                      (const int64_t *)(mem + l.tindptr),
                      (const int64_t *)(mem + l.tedge),
                      (const int32_t *)(mem + l.tdst),
-                     mem};
+                     mem,
+                     cap};
   return 0;
 }
 

@@ -24,6 +24,10 @@ int rd_cuda_check_free(size_t bytes, const char *what);
 // Copies block b (host) and its transpose to the device in one allocation,
 // after a free-memory check; returns once the copy is done.
 int rd_cuda_block_upload(const rd_block *b, rd_cuda_block *d, cudaStream_t stream);
+// The same into d's existing allocation when it is large enough (d zeroed,
+// or from an earlier upload), else into a new one with headroom: one
+// allocation serves a run's blocks. On failure d stays safe to free.
+int rd_cuda_block_restage(const rd_block *b, rd_cuda_block *d, cudaStream_t stream);
 int rd_cuda_block_free(rd_cuda_block *d);
 
 #ifdef __cplusplus

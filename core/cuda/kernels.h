@@ -32,6 +32,7 @@ typedef struct rd_cuda_block {
   const int64_t *tedge;    // [num_edges]
   const int32_t *tdst;     // [num_edges]
   void *mem;               // the one allocation behind the arrays
+  size_t cap;              // its size in bytes (rd_cuda_block_restage reuses it)
 } rd_cuda_block;
 
 // ---- Feature rows and the buffer (gather.cu, buffer.cu) -------------------
@@ -40,6 +41,10 @@ typedef struct rd_cuda_block {
 // sources. float4 loads when F % 4 == 0 and all four bases are 16-byte aligned.
 int rd_cuda_gather_rows(const rd_gather_src *src, int64_t n, int F, const float *local,
                         const float *buffer, const float *fetched, float *x, cudaStream_t stream);
+// Twin rd_fill_rows: buffer[fill[i].slot,:] = fetched[fill[i].row,:] (slots
+// distinct). float4 loads when F % 4 == 0 and both bases are 16-byte aligned.
+int rd_cuda_fill_rows(const struct rd_fill *fill, int64_t n, int F, const float *fetched,
+                      float *buffer, cudaStream_t stream);
 // Twin rd_slot_lookup: slot[i] for each access, *hits (one int64) their hit count.
 int rd_cuda_slot_lookup(const int32_t *slot_of, const int32_t *halo, int64_t n, int32_t *slot,
                         int64_t *hits, cudaStream_t stream);
@@ -52,6 +57,32 @@ int rd_cuda_score_touch(const int32_t *halo, const int32_t *slot, int64_t n, int
 // decayed below (1-alpha)^delta, i.e. step - last_hit > delta.
 int rd_cuda_stale_count(const int32_t *halo_of, const int64_t *last_hit, int64_t capacity,
                         int64_t step, int64_t delta, int64_t *stale, cudaStream_t stream);
+
+// ---- Elementwise and dense (elementwise.cu, dense.cu); twins in ops/elementwise.h, ops/dense.h
+
+// Twins rd_relu, rd_relu_backward, rd_elu, rd_elu_backward; may run in place
+// (y == x, dx == dy).
+int rd_cuda_relu(const float *x, float *y, size_t n, cudaStream_t stream);
+int rd_cuda_relu_backward(const float *x, const float *dy, float *dx, size_t n, cudaStream_t stream);
+int rd_cuda_elu(const float *x, float *y, size_t n, cudaStream_t stream);
+int rd_cuda_elu_backward(const float *x, const float *dy, float *dx, size_t n, cudaStream_t stream);
+// Twin rd_dropout: the same mask as rd_dropout for the same (seed, stream_id),
+// so identical output bits; may run in place. p <= 0 copies.
+int rd_cuda_dropout(const float *x, float *y, size_t n, float p, uint64_t seed, uint64_t stream_id,
+                    cudaStream_t stream);
+// Twin rd_scale: x[i] *= s.
+int rd_cuda_scale(float *x, size_t n, float s, cudaStream_t stream);
+// Twin rd_bias_add: y[i,:] += bias for n rows of width d.
+int rd_cuda_bias_add(float *y, const float *bias, int n, int d, cudaStream_t stream);
+// Twin rd_colsum: out[:] = Σ_i x[i,:] (zeros when n == 0). Deterministic (a
+// fixed split of the rows for given n, d; no float atomics), not the CPU's
+// order; partial sums live in stream-ordered scratch (cudaMallocAsync).
+int rd_cuda_colsum(const float *x, int n, int d, float *out, cudaStream_t stream);
+// Twins rd_head_mean(_backward): x, dx are n × heads × d; y, dy n × d. The
+// backward may run in place only when heads == 1, as its twin.
+int rd_cuda_head_mean(const float *x, int n, int heads, int d, float *y, cudaStream_t stream);
+int rd_cuda_head_mean_backward(const float *dy, int n, int heads, int d, float *dx,
+                               cudaStream_t stream);
 
 // ---- SAGE (sage.cu); twins in ops/aggregate.h -----------------------------
 

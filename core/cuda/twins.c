@@ -10,6 +10,11 @@ void rd_gather_rows(const rd_gather_src *src, int64_t n, int F, const float *loc
     memcpy(x + i * F, from[src[i].from] + (int64_t)src[i].row * F, (size_t)F * sizeof *x);
 }
 
+void rd_fill_rows(const struct rd_fill *fill, int64_t n, int F, const float *fetched, float *buffer) {
+  for (int64_t i = 0; i < n; i++)
+    memcpy(buffer + (int64_t)fill[i].slot * F, fetched + (int64_t)fill[i].row * F, (size_t)F * sizeof *buffer);
+}
+
 int64_t rd_slot_lookup(const int32_t *slot_of, const int32_t *halo, int64_t n, int32_t *slot) {
   int64_t hits = 0;
   for (int64_t i = 0; i < n; i++) {

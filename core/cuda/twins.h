@@ -1,17 +1,26 @@
 // CPU twins of the GPU kernels that have no reference in core/ops or
-// core/buffer yet: the feature-row gather of the train loop, the buffer's
-// slot-map lookup, and the SCORE rule's per-access bookkeeping. Each is the
-// plain loop its kernel (kernels.h) must reproduce exactly. Also the host-side
-// transpose of a block that the backward kernels read.
+// core/buffer yet: the feature-row gather of the train loop, the fill of
+// fetched rows into buffer slots, the buffer's slot-map lookup, and the SCORE
+// rule's per-access bookkeeping. Each is the plain loop its kernel
+// (kernels.h) must reproduce exactly. Also the host-side transpose of a block
+// that the backward kernels read.
 #ifndef RUDDER_CUDA_TWINS_H
 #define RUDDER_CUDA_TWINS_H
 
 #include <stdint.h>
 
+#include "buffer/buffer.h"
 #include "sampler/block.h"
 
 #ifdef __cplusplus
 extern "C" {
+// buffer.h declares struct rd_fill inside rd_buffer_plan, where C++ (unlike
+// C) scopes it, so `struct rd_fill` below would name a new, incomplete global
+// type: define that one for the .cu files, with the same layout (checked
+// against rd_buffer_plan::rd_fill in gather.cu). C sees buffer.h's.
+struct rd_fill {
+  int32_t slot, row;
+};
 #endif
 
 // Where row i of the mini-batch feature matrix comes from: row `row` of the
@@ -25,6 +34,10 @@ typedef struct rd_gather_src {
 // x[i,:] = the source row of src[i], for i < n; rows are F floats.
 void rd_gather_rows(const rd_gather_src *src, int64_t n, int F, const float *local,
                     const float *buffer, const float *fetched, float *x);
+
+// buffer[fill[i].slot, :] = fetched[fill[i].row, :] for i < n (rows of F floats): the
+// step's fetched rows stored into the buffer slots rd_buffer_plan names.
+void rd_fill_rows(const struct rd_fill *fill, int64_t n, int F, const float *fetched, float *buffer);
 
 // slot[i] = slot_of[halo[i]], or -1 when halo[i] < 0 (a remote node outside
 // the halo); returns the number of hits. The first pass of rd_buffer_step.

@@ -7,6 +7,7 @@
 #include "../ops/aggregate.h"
 #include "../ops/dense.h"
 #include "../ops/elementwise.h"
+#include "backend.h"
 
 #define GAT_SLOPE 0.2
 
@@ -32,23 +33,27 @@ typedef struct arena {
   size_t used;
 } arena;
 
-// What differs between model kinds; the layer loop itself is shared.
+typedef struct rd_model rd_model;
+
+// What differs between model kinds; the layer loop itself is shared. Each
+// acts on layer l of m through m's backend.
 typedef struct kind_ops {
   const char *name;
   void (*plan)(layer *L, const rd_block *b, arena *a);  // extra workspace; may be NULL
-  void (*forward)(const rd_real *P, layer *L, const rd_block *b);
-  void (*backward_params)(const rd_real *P, rd_real *G, layer *L, const rd_block *b);
+  void (*forward)(rd_model *m, int l);
+  void (*backward_params)(rd_model *m, int l);
   // dh (num_src × din) = d loss / d in, from gout and what backward_params left.
-  void (*backward_input)(const rd_real *P, const layer *L, const rd_block *b, rd_real *dh);
-  void (*act)(const rd_real *x, rd_real *y, size_t n);
-  void (*act_backward)(const rd_real *x, const rd_real *dy, rd_real *dx, size_t n);
+  void (*backward_input)(rd_model *m, int l, rd_real *dh);
+  int elu;  // the hidden activation: ELU, else ReLU
 } kind_ops;
 
 struct rd_model {
   rd_model_config cfg;
   const kind_ops *ops;
+  rd_backend *be;
+  int own_be;  // created by rd_model_create, destroyed with the model
   size_t num_params;
-  rd_real *params, *grads;  // one allocation
+  rd_real *params, *grads;  // one allocation, backend memory
   layer layers[RD_MAX_LAYERS];
   rd_block blocks[RD_MAX_LAYERS];  // of the last forward; arrays borrowed
   int training, have_grads;
@@ -66,33 +71,42 @@ static rd_real *take(arena *a, size_t n) {
 }
 
 // Grows *buf to hold n elements; contents are not kept.
-static int reserve(rd_real **buf, size_t *cap, size_t n) {
+static int reserve(rd_backend *be, rd_real **buf, size_t *cap, size_t n) {
   if (n <= *cap) return 0;
   n += n / 4;  // sampled batch sizes jitter: headroom stops a regrow per new maximum
-  size_t bytes = (n * sizeof **buf + 63) / 64 * 64;
-  free(*buf);
-  *buf = aligned_alloc(64, bytes);
+  if (*buf) be->release(be, *buf);
+  *buf = be->alloc(be, n * sizeof **buf);
   *cap = *buf ? n : 0;
-  return *buf ? 0 : rd_error_set("model: out of memory for a %zu-byte workspace", bytes);
+  return *buf ? 0 : rd_backend_check(be);
 }
 
 // ---- MLP, and the self path SAGE shares with it: out = in[:num_dst]·W + b.
 
-static void self_forward(const rd_real *P, layer *L, const rd_block *b) {
-  rd_matmul(L->in, P + L->w, L->out, b->num_dst, L->din, L->dout, 0);
-  rd_bias_add(L->out, P + L->b, b->num_dst, L->dout);
+static void self_forward(rd_model *m, int l) {
+  rd_backend *be = m->be;
+  const rd_real *P = m->params;
+  layer *L = &m->layers[l];
+  const int dst = m->blocks[l].num_dst;
+  be->matmul(be, L->in, P + L->w, L->out, dst, L->din, L->dout, 0);
+  be->bias_add(be, L->out, P + L->b, dst, L->dout);
 }
 
-static void self_backward_params(const rd_real *P, rd_real *G, layer *L, const rd_block *b) {
-  (void)P;
-  rd_matmul_tn(L->in, L->gout, G + L->w, L->din, b->num_dst, L->dout, 0);
-  rd_colsum(L->gout, b->num_dst, L->dout, G + L->b);
+static void self_backward_params(rd_model *m, int l) {
+  rd_backend *be = m->be;
+  rd_real *G = m->grads;
+  layer *L = &m->layers[l];
+  const int dst = m->blocks[l].num_dst;
+  be->matmul_tn(be, L->in, L->gout, G + L->w, L->din, dst, L->dout, 0);
+  be->colsum(be, L->gout, dst, L->dout, G + L->b);
 }
 
-static void mlp_backward_input(const rd_real *P, const layer *L, const rd_block *b, rd_real *dh) {
-  rd_matmul_nt(L->gout, P + L->w, dh, b->num_dst, L->dout, L->din, 0);
-  memset(dh + (size_t)b->num_dst * L->din, 0,
-         (size_t)(b->num_src - b->num_dst) * L->din * sizeof *dh);
+static void mlp_backward_input(rd_model *m, int l, rd_real *dh) {
+  rd_backend *be = m->be;
+  const layer *L = &m->layers[l];
+  const rd_block *b = &m->blocks[l];
+  be->matmul_nt(be, L->gout, m->params + L->w, dh, b->num_dst, L->dout, L->din, 0);
+  be->zero(be, dh + (size_t)b->num_dst * L->din,
+           (size_t)(b->num_src - b->num_dst) * L->din * sizeof *dh);
 }
 
 // ---- SAGE: the self path plus mean(in over in-edges)·W_neigh.
@@ -102,21 +116,29 @@ static void sage_plan(layer *L, const rd_block *b, arena *a) {
   L->gagg = take(a, (size_t)b->num_dst * L->din);
 }
 
-static void sage_forward(const rd_real *P, layer *L, const rd_block *b) {
-  rd_segment_mean(b, L->in, L->din, L->agg);
-  self_forward(P, L, b);
-  rd_matmul(L->agg, P + L->w2, L->out, b->num_dst, L->din, L->dout, 1);
+static void sage_forward(rd_model *m, int l) {
+  rd_backend *be = m->be;
+  layer *L = &m->layers[l];
+  be->segment_mean(be, l, L->in, L->din, L->agg);
+  self_forward(m, l);
+  be->matmul(be, L->agg, m->params + L->w2, L->out, m->blocks[l].num_dst, L->din, L->dout, 1);
 }
 
-static void sage_backward_params(const rd_real *P, rd_real *G, layer *L, const rd_block *b) {
-  self_backward_params(P, G, L, b);
-  rd_matmul_tn(L->agg, L->gout, G + L->w2, L->din, b->num_dst, L->dout, 0);
+static void sage_backward_params(rd_model *m, int l) {
+  rd_backend *be = m->be;
+  layer *L = &m->layers[l];
+  self_backward_params(m, l);
+  be->matmul_tn(be, L->agg, L->gout, m->grads + L->w2, L->din, m->blocks[l].num_dst, L->dout, 0);
 }
 
-static void sage_backward_input(const rd_real *P, const layer *L, const rd_block *b, rd_real *dh) {
-  rd_matmul_nt(L->gout, P + L->w2, L->gagg, b->num_dst, L->dout, L->din, 0);
-  rd_segment_mean_backward(b, L->gagg, L->din, dh);  // overwrites all num_src rows
-  rd_matmul_nt(L->gout, P + L->w, dh, b->num_dst, L->dout, L->din, 1);
+static void sage_backward_input(rd_model *m, int l, rd_real *dh) {
+  rd_backend *be = m->be;
+  const rd_real *P = m->params;
+  const layer *L = &m->layers[l];
+  const int dst = m->blocks[l].num_dst;
+  be->matmul_nt(be, L->gout, P + L->w2, L->gagg, dst, L->dout, L->din, 0);
+  be->segment_mean_backward(be, l, L->gagg, L->din, dh);  // overwrites all num_src rows
+  be->matmul_nt(be, L->gout, P + L->w, dh, dst, L->dout, L->din, 1);
 }
 
 // ---- GAT.
@@ -138,44 +160,53 @@ static void gat_plan(layer *L, const rd_block *b, arena *a) {
   L->ghout = averaged ? take(a, dst * hf) : L->gout;
 }
 
-static void gat_forward(const rd_real *P, layer *L, const rd_block *b) {
+static void gat_forward(rd_model *m, int l) {
+  rd_backend *be = m->be;
+  const rd_real *P = m->params;
+  layer *L = &m->layers[l];
+  const rd_block *b = &m->blocks[l];
   int heads = L->heads, f = L->f, hf = heads * f;
   size_t slots = (size_t)rd_gat_num_slots(b) * heads;
-  rd_matmul(L->in, P + L->w, L->z, b->num_src, L->din, hf, 0);
-  rd_gat_attn_scores(L->z, b->num_src, b->num_dst, heads, f, P + L->al, P + L->ar, L->el, L->er);
-  rd_gat_edge_logits(b, L->el, L->er, heads, L->s);
-  rd_leaky_relu(L->s, L->alpha, slots, GAT_SLOPE);
-  rd_edge_softmax(b, L->alpha, heads, L->alpha);
-  rd_gat_aggregate(b, L->alpha, L->z, heads, f, L->hout);
-  rd_bias_add(L->hout, P + L->b, b->num_dst, hf);
-  if (L->hout != L->out) rd_head_mean(L->hout, b->num_dst, heads, f, L->out);
+  be->matmul(be, L->in, P + L->w, L->z, b->num_src, L->din, hf, 0);
+  be->gat_attn_scores(be, L->z, b->num_src, b->num_dst, heads, f, P + L->al, P + L->ar, L->el,
+                      L->er);
+  be->gat_edge_logits(be, l, L->el, L->er, heads, L->s);
+  be->leaky_relu(be, L->s, L->alpha, slots, GAT_SLOPE);
+  be->edge_softmax(be, l, L->alpha, heads, L->alpha);
+  be->gat_aggregate(be, l, L->alpha, L->z, heads, f, L->hout);
+  be->bias_add(be, L->hout, P + L->b, b->num_dst, hf);
+  if (L->hout != L->out) be->head_mean(be, L->hout, b->num_dst, heads, f, L->out);
 }
 
-static void gat_backward_params(const rd_real *P, rd_real *G, layer *L, const rd_block *b) {
+static void gat_backward_params(rd_model *m, int l) {
+  rd_backend *be = m->be;
+  const rd_real *P = m->params;
+  rd_real *G = m->grads;
+  layer *L = &m->layers[l];
+  const rd_block *b = &m->blocks[l];
   int heads = L->heads, f = L->f, hf = heads * f;
   size_t slots = (size_t)rd_gat_num_slots(b) * heads;
-  if (L->ghout != L->gout) rd_head_mean_backward(L->gout, b->num_dst, heads, f, L->ghout);
-  rd_colsum(L->ghout, b->num_dst, hf, G + L->b);
-  rd_gat_aggregate_backward(b, L->alpha, L->z, L->ghout, heads, f, L->galpha, L->gz);
-  rd_edge_softmax_backward(b, L->alpha, L->galpha, heads, L->galpha);
-  rd_leaky_relu_backward(L->s, L->galpha, L->galpha, slots, GAT_SLOPE);
-  rd_gat_edge_logits_backward(b, L->galpha, heads, L->gel, L->ger);
-  rd_gat_attn_scores_backward(L->z, b->num_src, b->num_dst, heads, f, P + L->al, P + L->ar,
-                              L->gel, L->ger, L->gz, G + L->al, G + L->ar);
-  rd_matmul_tn(L->in, L->gz, G + L->w, L->din, b->num_src, hf, 0);
+  if (L->ghout != L->gout) be->head_mean_backward(be, L->gout, b->num_dst, heads, f, L->ghout);
+  be->colsum(be, L->ghout, b->num_dst, hf, G + L->b);
+  be->gat_aggregate_backward(be, l, L->alpha, L->z, L->ghout, heads, f, L->galpha, L->gz);
+  be->edge_softmax_backward(be, l, L->alpha, L->galpha, heads, L->galpha);
+  be->leaky_relu_backward(be, L->s, L->galpha, L->galpha, slots, GAT_SLOPE);
+  be->gat_edge_logits_backward(be, l, L->galpha, heads, L->gel, L->ger);
+  be->gat_attn_scores_backward(be, L->z, b->num_src, b->num_dst, heads, f, P + L->al, P + L->ar,
+                               L->gel, L->ger, L->gz, G + L->al, G + L->ar);
+  be->matmul_tn(be, L->in, L->gz, G + L->w, L->din, b->num_src, hf, 0);
 }
 
-static void gat_backward_input(const rd_real *P, const layer *L, const rd_block *b, rd_real *dh) {
-  rd_matmul_nt(L->gz, P + L->w, dh, b->num_src, L->heads * L->f, L->din, 0);
+static void gat_backward_input(rd_model *m, int l, rd_real *dh) {
+  const layer *L = &m->layers[l];
+  m->be->matmul_nt(m->be, L->gz, m->params + L->w, dh, m->blocks[l].num_src, L->heads * L->f,
+                   L->din, 0);
 }
 
 static const kind_ops KINDS[] = {
-    [RD_MODEL_SAGE] = {"sage", sage_plan, sage_forward, sage_backward_params, sage_backward_input,
-                       rd_relu, rd_relu_backward},
-    [RD_MODEL_GAT] = {"gat", gat_plan, gat_forward, gat_backward_params, gat_backward_input,
-                      rd_elu, rd_elu_backward},
-    [RD_MODEL_MLP] = {"mlp", NULL, self_forward, self_backward_params, mlp_backward_input, rd_relu,
-                      rd_relu_backward},
+    [RD_MODEL_SAGE] = {"sage", sage_plan, sage_forward, sage_backward_params, sage_backward_input, 0},
+    [RD_MODEL_GAT] = {"gat", gat_plan, gat_forward, gat_backward_params, gat_backward_input, 1},
+    [RD_MODEL_MLP] = {"mlp", NULL, self_forward, self_backward_params, mlp_backward_input, 0},
 };
 #define NUM_KINDS (sizeof KINDS / sizeof *KINDS)
 
@@ -198,21 +229,53 @@ static int check_config(const rd_model_config *c) {
 
 // U(-a, a), a = sqrt(6 / (fan_in + fan_out)), element i drawn from the counter
 // hash of (seed, i): the init is independent of allocation and precision.
-static void glorot(rd_model *m, size_t off, size_t n, int fan_in, int fan_out) {
+static void glorot(rd_real *P, uint64_t seed, size_t off, size_t n, int fan_in, int fan_out) {
   double a = sqrt(6.0 / (fan_in + fan_out));
   for (size_t i = off; i < off + n; i++) {
-    double u = (double)(rd_counter_hash(m->cfg.seed, i) >> 11) * 0x1p-53;
-    m->params[i] = (rd_real)(a * (2 * u - 1));
+    double u = (double)(rd_counter_hash(seed, i) >> 11) * 0x1p-53;
+    P[i] = (rd_real)(a * (2 * u - 1));
   }
 }
 
-rd_model *rd_model_create(const rd_model_config *cfg) {
+// Parameters initialised on the host, then moved to the backend.
+static int init_params(rd_model *m) {
+  const size_t n = m->num_params;
+  rd_backend *be = m->be;
+  m->params = be->alloc(be, 2 * n * sizeof *m->params + sizeof *m->params);
+  rd_real *P = be->host ? m->params : calloc(n + 1, sizeof *P);
+  if (!m->params || !P) {
+    if (m->params) rd_error_set("model: out of memory for %zu parameters", n);
+    rd_backend_check(be);  // reported here: clear it for the caller's backend
+    return -1;
+  }
+  m->grads = m->params + n;
+  const int sage = m->cfg.kind == RD_MODEL_SAGE, gat = m->cfg.kind == RD_MODEL_GAT;
+  for (int l = 0; l < m->cfg.num_layers; l++) {
+    const layer *L = &m->layers[l];
+    int hf = L->heads * L->f;
+    glorot(P, m->cfg.seed, L->w, (size_t)L->din * hf, L->din, hf);
+    if (sage) glorot(P, m->cfg.seed, L->w2, (size_t)L->din * hf, L->din, hf);
+    if (gat) glorot(P, m->cfg.seed, L->al, 2 * (size_t)hf, L->f, 1);  // a_l and a_r: one F -> 1 map per head
+  }
+  if (be->host) return 0;
+  be->upload(be, m->params, P, n * sizeof *P);
+  free(P);
+  return rd_backend_check(be);
+}
+
+rd_model *rd_model_create(const rd_model_config *cfg, rd_backend *be) {
   if (check_config(cfg)) return NULL;
   rd_model *m = calloc(1, sizeof *m);
   if (!m) return rd_error_set("model: out of memory"), NULL;
   m->cfg = *cfg;
+  m->own_be = !be;
+  m->be = be ? be : rd_backend_cpu_create();
+  if (!m->be) {
+    free(m);
+    return NULL;
+  }
   m->ops = &KINDS[cfg->kind];
-  int sage = cfg->kind == RD_MODEL_SAGE, gat = cfg->kind == RD_MODEL_GAT;
+  const int sage = cfg->kind == RD_MODEL_SAGE, gat = cfg->kind == RD_MODEL_GAT;
   size_t off = 0;
   for (int l = 0; l < cfg->num_layers; l++) {
     layer *L = &m->layers[l];
@@ -233,27 +296,20 @@ rd_model *rd_model_create(const rd_model_config *cfg) {
     off += hf;
   }
   m->num_params = off;
-  m->params = calloc(2 * off, sizeof *m->params);
-  if (!m->params) {
-    free(m);
-    return rd_error_set("model: out of memory for %zu parameters", off), NULL;
-  }
-  m->grads = m->params + off;
-  for (int l = 0; l < cfg->num_layers; l++) {
-    const layer *L = &m->layers[l];
-    int hf = L->heads * L->f;
-    glorot(m, L->w, (size_t)L->din * hf, L->din, hf);
-    if (sage) glorot(m, L->w2, (size_t)L->din * hf, L->din, hf);
-    if (gat) glorot(m, L->al, 2 * (size_t)hf, L->f, 1);  // a_l and a_r: one F -> 1 map per head
+  if (init_params(m)) {
+    rd_model_free(m);
+    return NULL;
   }
   return m;
 }
 
 void rd_model_free(rd_model *m) {
   if (!m) return;
-  free(m->params);
-  free(m->ws);
-  free(m->dx);
+  rd_backend *be = m->be;
+  be->release(be, m->params);
+  be->release(be, m->ws);
+  be->release(be, m->dx);
+  if (m->own_be) be->destroy(be);
   free(m);
 }
 
@@ -285,16 +341,30 @@ static void carve(rd_model *m, const rd_block *blocks, arena *a) {
   }
 }
 
+// The hidden activation of the model's kind, and its backward.
+static void activate(rd_model *m, const rd_real *x, rd_real *y, size_t n) {
+  if (m->ops->elu) m->be->elu(m->be, x, y, n);
+  else m->be->relu(m->be, x, y, n);
+}
+
+static void activate_backward(rd_model *m, const rd_real *x, const rd_real *dy, rd_real *dx,
+                              size_t n) {
+  if (m->ops->elu) m->be->elu_backward(m->be, x, dy, dx, n);
+  else m->be->relu_backward(m->be, x, dy, dx, n);
+}
+
 const rd_real *rd_model_forward(rd_model *m, const rd_block *blocks, const rd_real *x,
                                 int training, uint64_t dropout_seed) {
+  rd_backend *be = m->be;
   arena a = {NULL, 0};
   m->have_grads = 0;
   if (check_blocks(m, blocks)) return NULL;
   carve(m, blocks, &a);
-  if (reserve(&m->ws, &m->ws_cap, a.used)) return NULL;
+  if (reserve(be, &m->ws, &m->ws_cap, a.used)) return NULL;
   a = (arena){m->ws, 0};
   carve(m, blocks, &a);
   memcpy(m->blocks, blocks, (size_t)m->cfg.num_layers * sizeof *blocks);
+  be->set_blocks(be, m->blocks, m->cfg.num_layers);
   m->training = training;
   m->dropout_seed = dropout_seed;
   m->layers[0].in = x;
@@ -302,39 +372,43 @@ const rd_real *rd_model_forward(rd_model *m, const rd_block *blocks, const rd_re
     layer *L = &m->layers[l];
     if (l > 0) {
       size_t n = (size_t)blocks[l].num_src * L->din;
-      m->ops->act(L[-1].out, L->act, n);
-      if (training) rd_dropout(L->act, L->act, n, m->cfg.dropout, dropout_seed, (uint64_t)l);
+      activate(m, L[-1].out, L->act, n);
+      if (training) be->dropout(be, L->act, L->act, n, m->cfg.dropout, dropout_seed, (uint64_t)l);
       L->in = L->act;
     }
-    m->ops->forward(m->params, L, &blocks[l]);
+    m->ops->forward(m, l);
   }
+  if (rd_backend_check(be)) return NULL;
   return m->layers[m->cfg.num_layers - 1].out;
 }
 
-void rd_model_backward(rd_model *m, const rd_real *dlogits) {
+int rd_model_backward(rd_model *m, const rd_real *dlogits) {
+  rd_backend *be = m->be;
   int top = m->cfg.num_layers - 1;
-  memcpy(m->layers[top].gout, dlogits,
-         (size_t)m->blocks[top].num_dst * m->layers[top].dout * sizeof *dlogits);
+  be->copy(be, m->layers[top].gout, dlogits,
+           (size_t)m->blocks[top].num_dst * m->layers[top].dout * sizeof *dlogits);
   for (int l = top; l >= 0; l--) {
     layer *L = &m->layers[l];
     const rd_block *b = &m->blocks[l];
-    m->ops->backward_params(m->params, m->grads, L, b);
+    m->ops->backward_params(m, l);
     if (l == 0) break;
     // Back through this layer, the dropout and the activation that fed it.
     rd_real *g = L[-1].gout;
     size_t n = (size_t)b->num_src * L->din;
-    m->ops->backward_input(m->params, L, b, g);
-    if (m->training) rd_dropout(g, g, n, m->cfg.dropout, m->dropout_seed, (uint64_t)l);
-    m->ops->act_backward(L[-1].out, g, g, n);
+    m->ops->backward_input(m, l, g);
+    if (m->training) be->dropout(be, g, g, n, m->cfg.dropout, m->dropout_seed, (uint64_t)l);
+    activate_backward(m, L[-1].out, g, g, n);
   }
+  if (rd_backend_check(be)) return -1;
   m->have_grads = 1;
+  return 0;
 }
 
 const rd_real *rd_model_input_grad(rd_model *m) {
   if (!m->have_grads) return rd_error_set("model: input gradient asked before backward"), NULL;
-  if (reserve(&m->dx, &m->dx_cap, (size_t)m->blocks[0].num_src * m->cfg.in_dim)) return NULL;
-  m->ops->backward_input(m->params, &m->layers[0], &m->blocks[0], m->dx);
-  return m->dx;
+  if (reserve(m->be, &m->dx, &m->dx_cap, (size_t)m->blocks[0].num_src * m->cfg.in_dim)) return NULL;
+  m->ops->backward_input(m, 0, m->dx);
+  return rd_backend_check(m->be) ? NULL : m->dx;
 }
 
 const char *rd_model_kind_name(rd_model_kind k) {

@@ -49,3 +49,8 @@ void rd_dropout(const rd_real *x, rd_real *y, size_t n, float p, uint64_t seed, 
 #pragma omp parallel for schedule(static) if (n >= PAR_MIN / 4)
   for (size_t i = 0; i < n; i++) y[i] = (rd_counter_hash(key, i) >> 32) >= threshold ? x[i] * scale : 0;
 }
+
+void rd_scale(rd_real *x, size_t n, rd_real s) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+  for (size_t i = 0; i < n; i++) x[i] *= s;
+}

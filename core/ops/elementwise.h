@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"  // rd_hash64, rd_counter_hash
 #include "real.h"
 
 #ifdef RD_REAL_DOUBLE
@@ -17,6 +18,7 @@
 #define rd_leaky_relu rd_leaky_relu_f64
 #define rd_leaky_relu_backward rd_leaky_relu_backward_f64
 #define rd_dropout rd_dropout_f64
+#define rd_scale rd_scale_f64
 #endif
 
 void rd_relu(const rd_real *x, rd_real *y, size_t n);
@@ -35,17 +37,7 @@ void rd_leaky_relu_backward(const rd_real *x, const rd_real *dy, rd_real *dx, si
 // backward is this same call applied to the gradient. p in [0, 1).
 void rd_dropout(const rd_real *x, rd_real *y, size_t n, float p, uint64_t seed, uint64_t stream);
 
-// splitmix64's finalizer: a bijective 64-bit mix.
-static inline uint64_t rd_hash64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// Element i of the splitmix64 stream started at key: random access, so
-// parallel loops need no generator state.
-static inline uint64_t rd_counter_hash(uint64_t key, uint64_t i) {
-  return rd_hash64(key + (i + 1) * 0x9e3779b97f4a7c15ULL);
-}
+// x[i] *= s.
+void rd_scale(rd_real *x, size_t n, rd_real s);
 
 #endif

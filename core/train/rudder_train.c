@@ -13,6 +13,9 @@
 #include "results.h"
 #include "sampler/sampler.h"
 #include "train.h"
+#ifdef RUDDER_HAVE_CUDA
+#include "cuda/backend.h"
+#endif
 
 static void usage(void) {
   fprintf(stderr,
@@ -23,6 +26,7 @@ static void usage(void) {
           "  --epochs N (10)  --max-steps N  --eval-every E (end only)  --eval-nodes N (all)\n"
           "  --seed S (1)  --net-latency-us A  --net-gbps B  (alpha-beta network emulation, off)\n"
           "  --steps-csv FILE  per-step metrics of every rank  --no-verify  --quiet\n"
+          "  --device cpu|cuda (cpu)  cuda: one GPU per rank, shared round-robin when fewer\n"
           "persistent buffer:\n"
           "  --policy NAME (none)  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
           "  --alpha A (0.05)  --delta D (25: staleness age, window)  --period P (delta)\n"
@@ -53,8 +57,9 @@ int main(int argc, char **argv) {
       {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'}, {"alpha", 1, 0, 'x'},
       {"delta", 1, 0, 'D'},      {"period", 1, 0, 'T'},    {"replace-fraction", 1, 0, 'r'},
       {"record-trace", 1, 0, 't'}, {"policy-options", 1, 0, 'O'}, {"buffer-init", 1, 0, 'i'}, {"results", 1, 0, 'o'},
-      {"run-id", 1, 0, 'I'},     {"attr", 1, 0, 'k'},      {0, 0, 0, 0}};
-  const char *results = NULL, *run_id = "run";
+      {"run-id", 1, 0, 'I'},     {"attr", 1, 0, 'k'},      {"device", 1, 0, 'G'},
+      {0, 0, 0, 0}};
+  const char *results = NULL, *run_id = "run", *device = "cpu";
   enum { MAX_ATTRS = 64 };
   char *keys[MAX_ATTRS], *values[MAX_ATTRS];
   int num_attrs = 0;
@@ -98,6 +103,7 @@ int main(int argc, char **argv) {
     case 'O': pc->params.options = optarg; break;
     case 'i': rc = rd_buffer_start_parse(optarg, &pc->init); break;
     case 'o': results = optarg; break;
+    case 'G': device = optarg; break;
     case 'I': run_id = optarg; break;
     case 'k': {
       char *eq = strchr(optarg, '=');
@@ -117,6 +123,15 @@ int main(int argc, char **argv) {
   }
   if (rc == 0 && (!cfg.graph_path || !cfg.partition_dir || optind != argc))
     rc = rd_error_set("--graph and --partition are required (and nothing else positional)");
+  if (rc == 0 && strcmp(device, "cuda") == 0) {
+#ifdef RUDDER_HAVE_CUDA
+    rc = (cfg.backend = rd_cuda_backend_create(MPI_COMM_WORLD)) ? 0 : -1;
+#else
+    rc = rd_error_set("--device cuda: this build has no CUDA backend (configure with -DRUDDER_CUDA=ON)");
+#endif
+  } else if (rc == 0 && strcmp(device, "cpu") != 0) {
+    rc = rd_error_set("--device: '%s' is not cpu or cuda", device);
+  }
   rd_train_result res;
   if (rc == 0) rc = rd_train(MPI_COMM_WORLD, &cfg, &res);
   rd_gathered all = {0};
@@ -136,6 +151,7 @@ int main(int argc, char **argv) {
   }
   rd_gathered_free(&all);
   for (int i = 0; i < num_attrs; i++) free(keys[i]);
+  if (cfg.backend) cfg.backend->destroy(cfg.backend);
   if (rc != 0) {
     fprintf(stderr, "rudder_train (rank %d): %s\n", rank, rd_error());
     MPI_Finalize();
@@ -151,10 +167,10 @@ int main(int argc, char **argv) {
   }
   MPI_Allreduce(MPI_IN_PLACE, totals, 5, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
   if (rank == 0)
-    printf("done: %lld steps in %.2f s | %s, policy %s | loss %.4f | accuracy train %.4f valid %.4f "
+    printf("done: %lld steps in %.2f s | %s on %s, policy %s | loss %.4f | accuracy train %.4f valid %.4f "
            "test %.4f | rows fetched %lld (%.1f MB) + %lld preloaded | buffer hit rate %.4f | "
            "weights identical across ranks: %s\n",
-           (long long)res.num_steps, res.seconds, rd_model_kind_name(cfg.model.kind),
+           (long long)res.num_steps, res.seconds, rd_model_kind_name(cfg.model.kind), device,
            pc->policy->name, res.final_loss, res.train_acc, res.valid_acc, res.test_acc,
            (long long)totals[0], (double)totals[1] / 1e6, (long long)totals[4],
            totals[2] ? (double)totals[3] / (double)totals[2] : 0.0,

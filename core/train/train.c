@@ -9,6 +9,7 @@
 #include "buffer/trace.h"
 #include "buffer/vip.h"
 #include "clock.h"
+#include "cuda/twins.h"
 #include "error.h"
 #include "graph/part.h"
 #include "grow.h"
@@ -44,6 +45,10 @@ typedef struct trainer {
   rd_model *model;
   rd_adam adam;
   rd_prefetcher pf;
+  rd_backend *be;           // cfg->backend, or a CPU backend of the trainer's own
+  // Backend memory. On the CPU `local` is the partition's own features and
+  // `fetched_dev` the receive buffer itself; on a GPU both are copies.
+  const float *local;       // [owned x F]
   float *buffer_rows;       // [capacity x F]: the persistent buffer's feature rows
   rd_node *preload;         // rows to fetch into the buffer before the first step
   int32_t *preload_slot;
@@ -55,11 +60,35 @@ typedef struct trainer {
   rd_node *seeds, *remote;
   uint64_t *keys, *keys_tmp;  // (remote id << 32 | row in x), sorted by id
   int32_t *labels, *req_owner, *req_row;
-  float *x, *fetched;
-  rd_real *dlogits;
-  int64_t cap_seeds, cap_remote, cap_keys, cap_tmp, cap_labels, cap_owner, cap_row, cap_x,
-      cap_fetched, cap_dlogits;
+  rd_gather_src *src;         // where each row of x comes from
+  struct rd_fill *fill;       // preload: fetched row -> buffer slot
+  float *fetched;             // host: the exchange's receive buffer
+  float *x, *fetched_dev, *dlogits;  // backend memory
+  int64_t cap_seeds, cap_remote, cap_keys, cap_tmp, cap_labels, cap_owner, cap_row, cap_src,
+      cap_fill, cap_fetched, cap_x, cap_fetched_dev, cap_dlogits;
 } trainer;
+
+// rd_grow for backend memory: *p holds at least n floats (contents not kept).
+static int grow_dev(trainer *t, float **p, int64_t *cap, int64_t n) {
+  if (n <= *cap) return 0;
+  n += n / 4;  // sampled batch sizes jitter: headroom stops a regrow per new maximum
+  if (*p) t->be->release(t->be, *p);
+  *p = t->be->alloc(t->be, (size_t)n * sizeof **p);
+  *cap = *p ? n : 0;
+  return *p ? 0 : rd_backend_check(t->be);
+}
+
+// The first `rows` fetched rows where the backend reads them.
+static int stage_fetched(trainer *t, int64_t rows) {
+  const int F = t->p.num_features;
+  if (t->be->host) {
+    t->fetched_dev = t->fetched;
+    return 0;
+  }
+  if (grow_dev(t, &t->fetched_dev, &t->cap_fetched_dev, rows * F + 1)) return -1;
+  t->be->upload(t->be, t->fetched_dev, t->fetched, (size_t)(rows * F) * sizeof(float));
+  return 0;
+}
 
 static void request(trainer *t, int64_t k, rd_node v) {
   t->req_owner[k] = t->p.owner[v];
@@ -69,18 +98,20 @@ static void request(trainer *t, int64_t k, rd_node v) {
 // Fills the input feature matrix of `mb`: local rows from this rank's
 // partition; remote rows from the persistent buffer when it holds them,
 // else fetched from their owners together with any replacement rows the
-// policy asked for. Eval steps (step < 0) bypass the buffer.
+// policy asked for, which go into the buffer. Eval steps (step < 0) bypass
+// the buffer. One gather builds x wherever the backend keeps it.
 static int gather_inputs(trainer *t, const rd_minibatch *mb, int64_t step, rd_fetch_stats *fs,
                          rd_prefetch_metrics *pm) {
   const int F = t->p.num_features;
-  const size_t row_bytes = (size_t)F * sizeof(float);
-  t->x = rd_grow(t->x, &t->cap_x, (int64_t)mb->num_nodes * F + 1, sizeof *t->x);
+  rd_backend *be = t->be;
+  if (grow_dev(t, &t->x, &t->cap_x, (int64_t)mb->num_nodes * F + 1)) return -1;
+  t->src = rd_grow(t->src, &t->cap_src, mb->num_nodes + 1, sizeof *t->src);
   t->keys = rd_grow(t->keys, &t->cap_keys, mb->num_nodes + 1, sizeof *t->keys);
   int64_t n = 0;
   for (int32_t i = 0; i < mb->num_nodes; i++) {
     const rd_node v = mb->nodes[i];
     if (t->p.owner[v] == t->rank)
-      memcpy(t->x + (int64_t)i * F, t->p.features + (int64_t)t->p.local[v] * F, row_bytes);
+      t->src[i] = (rd_gather_src){RD_FROM_LOCAL, t->p.local[v]};
     else
       t->keys[n++] = (uint64_t)v << 32 | (uint32_t)i;
   }
@@ -88,15 +119,17 @@ static int gather_inputs(trainer *t, const rd_minibatch *mb, int64_t step, rd_fe
   rd_sort_by_hi32(t->keys, t->keys_tmp, n);
   t->remote = rd_grow(t->remote, &t->cap_remote, n + 1, sizeof *t->remote);
   for (int64_t i = 0; i < n; i++) t->remote[i] = (rd_node)(t->keys[i] >> 32);
-#define X_ROW(i) (t->x + (int64_t)(uint32_t)t->keys[i] * F)
+#define SRC(i) t->src[(uint32_t)t->keys[i]]  // the row of x of remote access i
   t->req_owner = rd_grow(t->req_owner, &t->cap_owner, n + 1, sizeof *t->req_owner);
   t->req_row = rd_grow(t->req_row, &t->cap_row, n + 1, sizeof *t->req_row);
   if (step < 0) {  // evaluation: fetch every remote row, leave the buffer alone
     for (int64_t i = 0; i < n; i++) request(t, i, t->remote[i]);
     t->fetched = rd_grow(t->fetched, &t->cap_fetched, n * F + 1, sizeof *t->fetched);
     if (rd_exchange_fetch(t->ex, n, t->req_owner, t->req_row, t->fetched, fs)) return -1;
-    for (int64_t i = 0; i < n; i++) memcpy(X_ROW(i), t->fetched + i * F, row_bytes);
-    return 0;
+    for (int64_t i = 0; i < n; i++) SRC(i) = (rd_gather_src){RD_FROM_FETCHED, (int32_t)i};
+    if (stage_fetched(t, n)) return -1;
+    be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched_dev, t->x);
+    return rd_backend_check(be);
   }
   if (t->trace && rd_trace_writer_step(t->trace, t->remote, n)) return -1;
   const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, t->remote, n, NULL, step, pm);
@@ -109,13 +142,15 @@ static int gather_inputs(trainer *t, const rd_minibatch *mb, int64_t step, rd_fe
   t->fetched = rd_grow(t->fetched, &t->cap_fetched, nreq * F + 1, sizeof *t->fetched);
   if (rd_exchange_fetch(t->ex, nreq, t->req_owner, t->req_row, t->fetched, fs)) return -1;
   for (int64_t i = 0; i < n; i++)
-    if (plan->slot[i] >= 0) memcpy(X_ROW(i), t->buffer_rows + (int64_t)plan->slot[i] * F, row_bytes);
-  for (int64_t k = 0; k < plan->misses; k++) memcpy(X_ROW(plan->miss_access[k]), t->fetched + k * F, row_bytes);
-  for (int64_t f = 0; f < plan->num_fill; f++)
-    memcpy(t->buffer_rows + (int64_t)plan->fill[f].slot * F, t->fetched + (int64_t)plan->fill[f].row * F,
-           row_bytes);
-#undef X_ROW
-  return 0;
+    if (plan->slot[i] >= 0) SRC(i) = (rd_gather_src){RD_FROM_BUFFER, plan->slot[i]};
+  for (int64_t k = 0; k < plan->misses; k++)
+    SRC(plan->miss_access[k]) = (rd_gather_src){RD_FROM_FETCHED, (int32_t)k};
+#undef SRC
+  if (stage_fetched(t, nreq)) return -1;
+  // Gather before fill: a slot read this step may be refilled by it.
+  be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched_dev, t->x);
+  be->fill_rows(be, plan->fill, plan->num_fill, F, t->fetched_dev, t->buffer_rows);
+  return rd_backend_check(be);
 }
 
 // Seeds of global batch [lo, hi) of `perm` owned by this rank, with labels.
@@ -151,17 +186,18 @@ static int evaluate(trainer *t, const int32_t *rows, int64_t count, int64_t limi
     }
     if (n == 0) continue;
     const rd_real *logits = rd_model_forward(t->model, mb->blocks, t->x, 0, 0);
-    const int C = t->p.num_classes;
+    t->labels = rd_grow(t->labels, &t->cap_labels, n, sizeof *t->labels);
     for (int32_t i = 0; i < n; i++) {
-      const rd_real *row = logits + (int64_t)i * C;
-      int best = 0;
-      for (int c = 1; c < C; c++) best = row[c] > row[best] ? c : best;
-      const int32_t y = t->p.labels[t->p.local[ids[i]]];
-      if (y >= 0) {
-        tally[0] += best == y;
-        tally[1] += 1;
-      }
+      t->labels[i] = t->p.labels[t->p.local[ids[i]]];
+      tally[1] += t->labels[i] >= 0;  // unlabelled rows count nowhere
     }
+    int64_t correct = 0;
+    if (logits) t->be->softmax_xent(t->be, logits, t->labels, n, t->p.num_classes, NULL, &correct);
+    if (!logits || rd_backend_check(t->be)) {
+      free(ids);
+      return -1;
+    }
+    tally[0] += (double)correct;
   }
   free(ids);
   MPI_Allreduce(MPI_IN_PLACE, tally, 2, MPI_DOUBLE, MPI_SUM, t->comm);
@@ -211,9 +247,13 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
   free(score);
   if (rc) return -1;
   const int64_t rows = t->pf.buf.cfg.capacity * t->p.num_features;
-  t->buffer_rows = malloc(((size_t)rows + 1) * sizeof *t->buffer_rows);
-  if (!t->buffer_rows)
-    return rd_error_set("out of memory for a %lld-row buffer", (long long)t->pf.buf.cfg.capacity);
+  t->buffer_rows = t->be->alloc(t->be, ((size_t)rows + 1) * sizeof *t->buffer_rows);
+  if (!t->buffer_rows) {
+    rd_backend_check(t->be);
+    return rd_error_wrap("%s buffer of %lld rows x %d features (%.1f MiB)", t->be->name,
+                         (long long)t->pf.buf.cfg.capacity, t->p.num_features,
+                         (double)rows * sizeof(float) / (1 << 20));
+  }
   if (cfg->record_trace) {
     char path[4096];
     snprintf(path, sizeof path, "%s.%d", cfg->record_trace, t->rank);
@@ -236,9 +276,11 @@ static int preload_buffer(trainer *t, int64_t *rows) {
   t->fetched = rd_grow(t->fetched, &t->cap_fetched, n * F + 1, sizeof *t->fetched);
   rd_fetch_stats fs = {0};
   if (rd_exchange_fetch(t->ex, n, t->req_owner, t->req_row, t->fetched, &fs)) return -1;
-  for (int64_t i = 0; i < n; i++)
-    memcpy(t->buffer_rows + (int64_t)t->preload_slot[i] * F, t->fetched + i * F,
-           (size_t)F * sizeof(float));
+  t->fill = rd_grow(t->fill, &t->cap_fill, n + 1, sizeof *t->fill);
+  for (int64_t i = 0; i < n; i++) t->fill[i] = (struct rd_fill){t->preload_slot[i], (int32_t)i};
+  if (stage_fetched(t, n)) return -1;
+  t->be->fill_rows(t->be, t->fill, n, F, t->fetched_dev, t->buffer_rows);
+  if (rd_backend_check(t->be)) return -1;
   *rows = n;
   return 0;
 }
@@ -270,8 +312,19 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   mc.num_layers = cfg->num_layers;
   mc.in_dim = t->p.num_features;
   mc.num_classes = t->p.num_classes;
-  if (!(t->model = rd_model_create(&mc))) return -1;
-  if (rd_adam_init(&t->adam, rd_model_num_params(t->model), (float)cfg->lr)) return -1;
+  if (!(t->be = cfg->backend ? cfg->backend : rd_backend_cpu_create())) return -1;
+  if (!(t->model = rd_model_create(&mc, t->be))) return -1;
+  if (rd_backend_adam_init(t->be, &t->adam, rd_model_num_params(t->model), (float)cfg->lr))
+    return -1;
+  t->local = t->p.features;
+  if (!t->be->host) {  // the partition's rows stay on the device for the whole run
+    const size_t bytes = (size_t)t->p.num_owned * t->p.num_features * sizeof(float);
+    float *local = t->be->alloc(t->be, bytes);
+    if (local) t->be->upload(t->be, local, t->p.features, bytes);
+    t->local = local;
+    if (rd_backend_check(t->be))
+      return rd_error_wrap("the partition's %lld feature rows", (long long)t->p.num_owned);
+  }
   t->ex = rd_exchange_create(comm, t->p.features, t->p.num_owned, t->p.num_features, cfg->net);
 
   const int64_t T = t->g.num_train, G = (int64_t)cfg->batch_size * t->size;
@@ -282,18 +335,29 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
 }
 
 static void teardown(trainer *t) {
+  rd_backend *be = t->be;
   rd_trace_writer_abort(t->trace);
   rd_prefetcher_free(&t->pf);
-  free(t->buffer_rows); free(t->preload); free(t->preload_slot); free(t->halo_vip);
+  free(t->preload); free(t->preload_slot); free(t->halo_vip);
   free(t->remote); free(t->keys); free(t->keys_tmp);
   rd_exchange_free(t->ex);
-  rd_adam_free(&t->adam);
+  if (be) {
+    rd_backend_adam_free(be, &t->adam);
+    be->release(be, t->buffer_rows);
+    be->release(be, t->x);
+    be->release(be, t->dlogits);
+    if (!be->host) {
+      be->release(be, (float *)t->local);
+      be->release(be, t->fetched_dev);
+    }
+  }
   rd_model_free(t->model);
   rd_sampler_free(t->sampler);
   rd_part_free(&t->p);
   rd_graph_free(&t->g);
   free(t->seeds); free(t->labels); free(t->req_owner); free(t->req_row);
-  free(t->x); free(t->fetched); free(t->dlogits);
+  free(t->src); free(t->fill); free(t->fetched);
+  if (be && be != t->cfg->backend) be->destroy(be);
 }
 
 // One training step on the global batch ids[lo, hi).
@@ -307,6 +371,7 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
   rd_prefetch_metrics pm;
   if (gather_inputs(t, mb, step, &fs, &pm)) return -1;
   const double t2 = rd_now();
+  rd_backend *be = t->be;
   const size_t np = rd_model_num_params(t->model);
   rd_real *grads = rd_model_grads(t->model);
   double tally[2] = {0, 0};  // summed loss x seeds / global batch, correct
@@ -314,24 +379,28 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
     const int C = t->p.num_classes;
     const rd_real *logits = rd_model_forward(t->model, mb->blocks, t->x, 1,
                                              rd_hash3(t->cfg->seed, RNG_DROPOUT, (uint64_t)step));
-    t->dlogits = rd_grow(t->dlogits, &t->cap_dlogits, (int64_t)n * C, sizeof *t->dlogits);
+    if (!logits || grow_dev(t, &t->dlogits, &t->cap_dlogits, (int64_t)n * C)) return -1;
     int64_t correct = 0;
-    const double loss = rd_softmax_xent(logits, t->labels, n, C, t->dlogits, &correct);
+    const double loss = be->softmax_xent(be, logits, t->labels, n, C, t->dlogits, &correct);
     // The local mean becomes this rank's share of the global-batch mean, so
     // that summing gradients over ranks yields the global gradient.
     const rd_real share = (rd_real)((double)n / (double)(hi - lo));
-    for (int64_t i = 0; i < (int64_t)n * C; i++) t->dlogits[i] *= share;
-    rd_model_backward(t->model, t->dlogits);
+    be->scale(be, t->dlogits, (size_t)n * C, share);
+    if (rd_backend_check(be) || rd_model_backward(t->model, t->dlogits)) return -1;
     tally[0] = loss * share;
     tally[1] = (double)correct;
   } else {
-    memset(grads, 0, np * sizeof *grads);
+    be->zero(be, grads, np * sizeof *grads);
   }
+  be->sync(be);
   const double t3 = rd_now();
-  MPI_Allreduce(MPI_IN_PLACE, grads, (int)np, MPI_FLOAT, MPI_SUM, t->comm);
+  be->allreduce_sum(be, t->comm, grads, np);
   MPI_Allreduce(MPI_IN_PLACE, tally, 2, MPI_DOUBLE, MPI_SUM, t->comm);
+  be->sync(be);
   const double t4 = rd_now();
-  rd_adam_step(&t->adam, rd_model_params(t->model), grads);
+  be->adam_step(be, &t->adam, rd_model_params(t->model), grads);
+  be->sync(be);
+  if (rd_backend_check(be)) return -1;
   const double t5 = rd_now();
   *m = (rd_step_metrics){.rank = t->rank, .epoch = epoch, .step = step, .seeds = n,
                          .input_nodes = mb->num_nodes, .local_inputs = mb->num_nodes - pm.remote,
@@ -343,6 +412,28 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
                          .acc = tally[1] / (double)(hi - lo), .buffer = pm};
   rd_prefetcher_record(&t->pf, &pm, t2 - t1, t5 - t0);
   return 0;
+}
+
+// Collective: whether every rank holds bit-identical parameters.
+static int weights_identical(trainer *t, int *same) {
+  const size_t np = rd_model_num_params(t->model);
+  rd_real *w = malloc((np + 1) * sizeof *w);
+  if (!w) return rd_error_set("out of memory for %zu parameters", np);
+  t->be->download(t->be, w, rd_model_params(t->model), np * sizeof *w);
+  const int failed = rd_backend_check(t->be);
+  uint64_t h = 0;
+  for (size_t i = 0; !failed && i < np; i++) {
+    uint32_t bits;
+    memcpy(&bits, &w[i], sizeof bits);
+    h = rd_hash3(h, bits, i);
+  }
+  free(w);
+  // Every rank joins the reductions, even one whose download failed.
+  uint64_t lo_h = failed ? 0 : h, hi_h = failed ? UINT64_MAX : h;
+  MPI_Allreduce(MPI_IN_PLACE, &lo_h, 1, MPI_UINT64_T, MPI_MIN, t->comm);
+  MPI_Allreduce(MPI_IN_PLACE, &hi_h, 1, MPI_UINT64_T, MPI_MAX, t->comm);
+  *same = lo_h == hi_h;
+  return failed;
 }
 
 int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
@@ -415,20 +506,7 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   if (rc == 0) rc = evaluate(&t, t.p.test, t.p.num_test, cfg->eval_nodes, &res->test_acc);
   if (rc == 0) rc = evaluate(&t, t.p.train, t.p.num_train, cfg->eval_nodes, &res->train_acc);
   // Data parallelism keeps replicas identical: compare bit patterns.
-  if (rc == 0) {
-    const size_t np = rd_model_num_params(t.model);
-    const rd_real *w = rd_model_params(t.model);
-    uint64_t h = 0;
-    for (size_t i = 0; i < np; i++) {
-      uint32_t bits;
-      memcpy(&bits, &w[i], sizeof bits);
-      h = rd_hash3(h, bits, i);
-    }
-    uint64_t lo_h = h, hi_h = h;
-    MPI_Allreduce(MPI_IN_PLACE, &lo_h, 1, MPI_UINT64_T, MPI_MIN, comm);
-    MPI_Allreduce(MPI_IN_PLACE, &hi_h, 1, MPI_UINT64_T, MPI_MAX, comm);
-    res->weights_identical = lo_h == hi_h;
-  }
+  if (rc == 0) rc = weights_identical(&t, &res->weights_identical);
   free(perm);
   teardown(&t);
   return rc;

@@ -34,6 +34,8 @@ typedef struct rd_train_config {
   int quiet;                   // no per-epoch lines
   rd_prefetch_config prefetch; // the persistent buffer and its policy (default: none)
   const char *record_trace;    // write this rank's access trace to <path>.<rank>
+  rd_backend *backend;         // where the model, the feature matrix and the buffer
+                               // rows live (NULL: the CPU); the caller's, outlives the run
 } rd_train_config;
 
 void rd_train_config_defaults(rd_train_config *c);
