@@ -382,5 +382,6 @@ rd_backend *rd_cuda_backend_create(MPI_Comm comm) {
     cu_destroy(be);
     return NULL;
   }
+  be->name = c->nccl ? "cuda+nccl" : "cuda";
   return be;
 }

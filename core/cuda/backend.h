@@ -12,7 +12,8 @@
 // Collective over comm: picks GPU (node-local rank) % (visible GPUs), and
 // sets NCCL up unless ranks share a GPU or RUDDER_NCCL=0. NULL with
 // rd_error_set on failure (no GPU, out of memory, NCCL refused); every rank
-// must then give up, as some may have succeeded.
+// must then give up, as some may have succeeded. Its name says the path:
+// "cuda+nccl", or "cuda" (gradients through MPI).
 rd_backend *rd_cuda_backend_create(MPI_Comm comm);
 
 #endif

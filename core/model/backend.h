@@ -120,8 +120,11 @@ struct rd_backend {
   void (*destroy)(rd_backend *be);
 };
 
-// A CPU backend; NULL with rd_error_set when out of memory. be->destroy(be) frees it.
-rd_backend *rd_backend_cpu_create(void);
+// A CPU backend; NULL with rd_error_set when out of memory. be->destroy(be)
+// frees it. `staged`: clears `host`, so that callers move every tensor in and
+// out as they would to a GPU: the device paths of the trainer, tested on any
+// machine against the plain CPU run (tests/test_staged_train.sh).
+rd_backend *rd_backend_cpu_create(int staged);
 
 // -1 if an op has failed since the last check (rd_error says which); clears it.
 static inline int rd_backend_check(rd_backend *be) {

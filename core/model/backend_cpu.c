@@ -162,7 +162,7 @@ static void cpu_fill_rows(rd_backend *be, const struct rd_fill *fill, int64_t n,
 }
 static void cpu_destroy(rd_backend *be) { free(be); }
 
-rd_backend *rd_backend_cpu_create(void) {
+rd_backend *rd_backend_cpu_create(int staged) {
   // The backend and its state in one allocation, freed by destroy.
   struct both {
     rd_backend be;
@@ -170,7 +170,7 @@ rd_backend *rd_backend_cpu_create(void) {
   } *b = calloc(1, sizeof *b);
   if (!b) return rd_error_set("out of memory for a CPU backend"), NULL;
   b->be = (rd_backend){
-      .name = "cpu", .host = 1, .ctx = &b->state,
+      .name = staged ? "cpu-staged" : "cpu", .host = !staged, .ctx = &b->state,
       .alloc = cpu_alloc, .release = cpu_release, .upload = cpu_copy, .download = cpu_copy,
       .copy = cpu_copy, .zero = cpu_zero, .sync = cpu_sync, .set_blocks = cpu_set_blocks,
       .matmul = cpu_matmul, .matmul_tn = cpu_matmul_tn, .matmul_nt = cpu_matmul_nt,

@@ -269,7 +269,7 @@ rd_model *rd_model_create(const rd_model_config *cfg, rd_backend *be) {
   if (!m) return rd_error_set("model: out of memory"), NULL;
   m->cfg = *cfg;
   m->own_be = !be;
-  m->be = be ? be : rd_backend_cpu_create();
+  m->be = be ? be : rd_backend_cpu_create(0);
   if (!m->be) {
     free(m);
     return NULL;

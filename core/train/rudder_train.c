@@ -26,7 +26,8 @@ static void usage(void) {
           "  --epochs N (10)  --max-steps N  --eval-every E (end only)  --eval-nodes N (all)\n"
           "  --seed S (1)  --net-latency-us A  --net-gbps B  (alpha-beta network emulation, off)\n"
           "  --steps-csv FILE  per-step metrics of every rank  --no-verify  --quiet\n"
-          "  --device cpu|cuda (cpu)  cuda: one GPU per rank, shared round-robin when fewer\n"
+          "  --device cpu|cuda|cpu-staged (cpu)  cuda: one GPU per rank, shared round-robin when\n"
+          "           fewer; cpu-staged: the CPU driven as a device (tests the GPU code paths)\n"
           "persistent buffer:\n"
           "  --policy NAME (none)  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
           "  --alpha A (0.05)  --delta D (25: staleness age, window)  --period P (delta)\n"
@@ -35,6 +36,22 @@ static void usage(void) {
           "  --buffer-init empty|degree|random|vip  (default: the policy's)\n"
           "results:\n"
           "  --results FILE.h5 --run-id ID [--attr KEY=VALUE ...]  (docs/RESULTS.md)\n");
+}
+
+// Collective (the CUDA backend sets NCCL up across the ranks).
+static rd_backend *make_backend(const char *device) {
+  if (strcmp(device, "cpu") == 0) return rd_backend_cpu_create(0);
+  if (strcmp(device, "cpu-staged") == 0) return rd_backend_cpu_create(1);
+  if (strcmp(device, "cuda") == 0) {
+#ifdef RUDDER_HAVE_CUDA
+    return rd_cuda_backend_create(MPI_COMM_WORLD);
+#else
+    rd_error_set("--device cuda: this build has no CUDA backend (configure with -DRUDDER_CUDA=ON)");
+    return NULL;
+#endif
+  }
+  rd_error_set("--device: '%s' is not cpu, cuda or cpu-staged", device);
+  return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -123,15 +140,7 @@ int main(int argc, char **argv) {
   }
   if (rc == 0 && (!cfg.graph_path || !cfg.partition_dir || optind != argc))
     rc = rd_error_set("--graph and --partition are required (and nothing else positional)");
-  if (rc == 0 && strcmp(device, "cuda") == 0) {
-#ifdef RUDDER_HAVE_CUDA
-    rc = (cfg.backend = rd_cuda_backend_create(MPI_COMM_WORLD)) ? 0 : -1;
-#else
-    rc = rd_error_set("--device cuda: this build has no CUDA backend (configure with -DRUDDER_CUDA=ON)");
-#endif
-  } else if (rc == 0 && strcmp(device, "cpu") != 0) {
-    rc = rd_error_set("--device: '%s' is not cpu or cuda", device);
-  }
+  if (rc == 0) rc = (cfg.backend = make_backend(device)) ? 0 : -1;
   rd_train_result res;
   if (rc == 0) rc = rd_train(MPI_COMM_WORLD, &cfg, &res);
   rd_gathered all = {0};
@@ -151,9 +160,9 @@ int main(int argc, char **argv) {
   }
   rd_gathered_free(&all);
   for (int i = 0; i < num_attrs; i++) free(keys[i]);
-  if (cfg.backend) cfg.backend->destroy(cfg.backend);
   if (rc != 0) {
     fprintf(stderr, "rudder_train (rank %d): %s\n", rank, rd_error());
+    if (cfg.backend) cfg.backend->destroy(cfg.backend);
     MPI_Finalize();
     return 1;
   }
@@ -170,12 +179,14 @@ int main(int argc, char **argv) {
     printf("done: %lld steps in %.2f s | %s on %s, policy %s | loss %.4f | accuracy train %.4f valid %.4f "
            "test %.4f | rows fetched %lld (%.1f MB) + %lld preloaded | buffer hit rate %.4f | "
            "weights identical across ranks: %s\n",
-           (long long)res.num_steps, res.seconds, rd_model_kind_name(cfg.model.kind), device,
+           (long long)res.num_steps, res.seconds, rd_model_kind_name(cfg.model.kind),
+           cfg.backend->name,
            pc->policy->name, res.final_loss, res.train_acc, res.valid_acc, res.test_acc,
            (long long)totals[0], (double)totals[1] / 1e6, (long long)totals[4],
            totals[2] ? (double)totals[3] / (double)totals[2] : 0.0,
            res.weights_identical ? "yes" : "NO");
   rd_train_result_free(&res);
+  cfg.backend->destroy(cfg.backend);
   MPI_Finalize();
   return 0;
 }

@@ -312,7 +312,7 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   mc.num_layers = cfg->num_layers;
   mc.in_dim = t->p.num_features;
   mc.num_classes = t->p.num_classes;
-  if (!(t->be = cfg->backend ? cfg->backend : rd_backend_cpu_create())) return -1;
+  if (!(t->be = cfg->backend ? cfg->backend : rd_backend_cpu_create(0))) return -1;
   if (!(t->model = rd_model_create(&mc, t->be))) return -1;
   if (rd_backend_adam_init(t->be, &t->adam, rd_model_num_params(t->model), (float)cfg->lr))
     return -1;
