@@ -23,7 +23,8 @@ typedef struct key_def {
 static const key_def experiment_keys[] = {
     K(rd_experiment, name, T_STR, 0, 0),    K(rd_experiment, results, T_STR, 0, 0),
     K(rd_experiment, data_dir, T_STR, 0, 0), K(rd_experiment, timeout, T_INT, 1, 1e7),
-    K(rd_experiment, plots, T_BOOL, 0, 1),  K(rd_experiment, traces, T_BOOL, 0, 1), {0}};
+    K(rd_experiment, plots, T_BOOL, 0, 1),  K(rd_experiment, traces, T_BOOL, 0, 1),
+    K(rd_experiment, device, T_STR, 0, 0), {0}};
 static const key_def graph_keys[] = {
     K(rd_graph_spec, preset, T_STR, 0, 0), K(rd_graph_spec, file, T_STR, 0, 0),
     K(rd_graph_spec, ogb, T_STR, 0, 0),    K(rd_graph_spec, split, T_STR, 0, 0),
@@ -279,6 +280,7 @@ int rd_experiment_load(rd_experiment *e, const char *path) {
 
 void rd_experiment_free(rd_experiment *e) {
   free(e->path); free(e->name); free(e->results); free(e->data_dir); free(e->hostfile); free(e->mpi_args);
+  free(e->device);
   for (int i = 0; i < e->num_graphs; i++) free(e->graphs[i]);
   for (int i = 0; i < e->num_models; i++) free(e->models[i]);
   for (int i = 0; i < e->num_policies; i++) free(e->policies[i]);

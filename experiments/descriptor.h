@@ -50,6 +50,7 @@ typedef struct rd_experiment {
   int num_graph_specs, num_model_specs, num_policy_specs;
   double latency_us, gbps;
   char *hostfile, *mpi_args;
+  char *device;  // rudder_train --device (NULL: cpu)
 } rd_experiment;
 
 // On failure too, free what was parsed with rd_experiment_free.

@@ -151,6 +151,7 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
   ATTR("dropout", "%g", m->dropout ? m->dropout : 0.5);
   ATTR("net_latency_us", "%g", e->latency_us);
   ATTR("net_gbps", "%g", e->gbps);
+  ATTR("device", "%s", e->device ? e->device : "cpu");
 #undef ATTR
 }
 
@@ -171,6 +172,7 @@ static void train_args(const rd_experiment *e, const run *r, const char *graph, 
   add(a, "--graph"); add(a, "%s", graph);
   add(a, "--partition"); add(a, "%s", part);
   add(a, "--quiet");
+  if (e->device) { add(a, "--device"); add(a, "%s", e->device); }
   add(a, "--seed"); add(a, "%lld", (long long)r->seed);
   add(a, "--policy"); add(a, "%s", r->ops->name);
   add(a, "--buffer-fraction"); add(a, "%g", r->fraction);

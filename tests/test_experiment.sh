@@ -57,6 +57,7 @@ cat > t.ini <<'INI'
 name = t
 results = results/t.h5
 plots = no
+device = cpu-staged
 [sweep]
 graphs = g
 ranks = 2
@@ -106,6 +107,7 @@ all=$(h5ls results/t.h5/runs | wc -l)
 # has PATTERN COMMAND...: the command's whole output matches (no early-closed pipe).
 has() { local out; out=$("${@:2}"); grep -q "$1" <<< "$out"; }
 has '"failed"' h5dump -a /runs/g_r2_broken_lru_f0.25_s1/status results/t.h5 || fail "failed run not marked"
+has '"cpu-staged"' h5dump -a /runs/g_r2_sage_lru_f0.25_s1/device results/t.h5 || fail "device not passed on"
 has "heads" h5dump -a /runs/g_r2_broken_lru_f0.25_s1/log_tail results/t.h5 || fail "failed run's log tail missing"
 # Readable without our code: the tables are plain compound datasets.
 has '"rows_fetched"' h5dump -d /runs/g_r2_sage_lru_f0.25_s1/summary results/t.h5 || fail "h5dump summary"
