@@ -7,6 +7,7 @@
 #include "device.h"
 #include "error.h"
 #include "kernels.h"
+#include "model/loss.h"
 
 _Static_assert(sizeof(rd_real) == sizeof(float), "the CUDA backend is float32");
 
@@ -61,6 +62,10 @@ static void *cu_alloc(rd_backend *be, size_t bytes) {
   const cudaError_t e = cudaMalloc(&p, bytes ? bytes : 256);
   if (e != cudaSuccess) return fail(be, "cudaMalloc", e), NULL;
   CU(be, cudaMemsetAsync(p, 0, bytes, CTX(be)->stream));
+  if (be->failed) {  // NULL with `failed` set, as backend.h promises
+    (void)cudaFree(p);
+    return NULL;
+  }
   return p;
 }
 
@@ -221,6 +226,8 @@ static void cu_gat_aggregate_backward(rd_backend *be, int l, const float *alpha,
 static double cu_softmax_xent(rd_backend *be, const float *logits, const int32_t *labels, int n,
                               int num_classes, float *dlogits, int64_t *correct) {
   cuda *c = CTX(be);
+  // Checked here, so that a NAN from the kernel only ever means NAN logits.
+  if (!be->failed && rd_xent_check_labels(labels, n, num_classes)) be->failed = 1;
   const int32_t *dlabels = stage(be, &c->labels, labels, (size_t)n * sizeof *labels);
   double *dloss = (double *)c->result;
   int64_t *dcorrect = (int64_t *)((char *)c->result + sizeof(double));
@@ -230,13 +237,8 @@ static double cu_softmax_xent(rd_backend *be, const float *logits, const int32_t
   cu_download(be, &loss, dloss, sizeof loss);
   cu_download(be, &hits, dcorrect, sizeof hits);
   if (be->failed) return NAN;
-  if (loss != loss) {  // the kernel's sign of a label >= num_classes
-    be->failed = 1;
-    rd_error_set("xent: a label is >= %d classes", num_classes);
-    return NAN;
-  }
   if (correct) *correct = hits;
-  return loss;
+  return loss;  // NAN when the logits are: a result, not a failure
 }
 
 static void cu_adam_step(rd_backend *be, rd_adam *a, float *params, const float *grads) {
@@ -311,11 +313,17 @@ static int setup_nccl(MPI_Comm comm, int local_size, int devices, ncclComm_t *nc
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  ncclUniqueId id;
-  ncclResult_t r = ncclSuccess;
-  if (rank == 0) r = ncclGetUniqueId(&id);
-  MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, comm);
-  if (r == ncclSuccess) r = ncclCommInitRank(nccl, size, id, rank);
+  // Rank 0's outcome travels with the id: on its failure no rank may enter
+  // ncclCommInitRank, which would wait for rank 0 forever.
+  struct {
+    ncclUniqueId id;
+    int r;
+  } msg;
+  memset(&msg, 0, sizeof msg);
+  if (rank == 0) msg.r = (int)ncclGetUniqueId(&msg.id);
+  MPI_Bcast(&msg, sizeof msg, MPI_BYTE, 0, comm);
+  ncclResult_t r = (ncclResult_t)msg.r;
+  if (r == ncclSuccess) r = ncclCommInitRank(nccl, size, msg.id, rank);
   if (r != ncclSuccess)
     return rd_error_set("NCCL setup failed: %s (RUDDER_NCCL=0 sums gradients through MPI instead)",
                         ncclGetErrorString(r));

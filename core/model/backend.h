@@ -103,8 +103,8 @@ struct rd_backend {
                                  rd_real *dz);
 
   // ---- Training: model/loss.h, optim/adam.h, the feature matrix.
-  // Returns the mean loss (NAN, `failed` set, on a label >= num_classes);
-  // labels host, *correct (may be NULL) host.
+  // Returns the mean loss (NAN with `failed` set on a label >= num_classes;
+  // NAN alone when the logits are); labels host, *correct (may be NULL) host.
   double (*softmax_xent)(rd_backend *be, const rd_real *logits, const int32_t *labels, int n,
                          int num_classes, rd_real *dlogits, int64_t *correct);
   // a's moments are backend memory (rd_backend_adam_init).

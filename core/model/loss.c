@@ -4,15 +4,18 @@
 
 #include "../error.h"
 
+int rd_xent_check_labels(const int32_t *labels, int n, int num_classes) {
+  for (int i = 0; i < n; i++)
+    if (labels[i] >= num_classes)
+      return rd_error_set("xent: row %d has label %d >= %d classes", i, labels[i], num_classes);
+  return 0;
+}
+
 double rd_softmax_xent(const rd_real *logits, const int32_t *labels, int n, int num_classes,
                        rd_real *dlogits, int64_t *correct) {
+  if (rd_xent_check_labels(labels, n, num_classes)) return NAN;
   int64_t counted = 0, hits = 0;
-  for (int i = 0; i < n; i++) {
-    if (labels[i] >= num_classes)
-      return rd_error_set("xent: row %d has label %d >= %d classes", i, labels[i], num_classes),
-             NAN;
-    counted += labels[i] >= 0;
-  }
+  for (int i = 0; i < n; i++) counted += labels[i] >= 0;
   double loss = 0, scale = counted ? 1.0 / (double)counted : 0;
   for (int i = 0; i < n; i++) {
     const rd_real *row = logits + (size_t)i * num_classes;

@@ -8,7 +8,11 @@
 
 #ifdef RD_REAL_DOUBLE
 #define rd_softmax_xent rd_softmax_xent_f64
+#define rd_xent_check_labels rd_xent_check_labels_f64
 #endif
+
+// 0, or -1 with rd_error_set naming the first row whose label is >= num_classes.
+int rd_xent_check_labels(const int32_t *labels, int n, int num_classes);
 
 // Mean cross-entropy of softmax(logits) (n × num_classes) against labels over
 // the rows with a label >= 0 (rows labelled < 0 are ignored: excluded from the

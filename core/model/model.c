@@ -245,6 +245,7 @@ static int init_params(rd_model *m) {
   rd_real *P = be->host ? m->params : calloc(n + 1, sizeof *P);
   if (!m->params || !P) {
     if (m->params) rd_error_set("model: out of memory for %zu parameters", n);
+    if (!be->host) free(P);
     rd_backend_check(be);  // reported here: clear it for the caller's backend
     return -1;
   }
