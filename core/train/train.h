@@ -34,6 +34,9 @@ typedef struct rd_train_config {
   int quiet;                   // no per-epoch lines
   rd_prefetch_config prefetch; // the persistent buffer and its policy (default: none)
   const char *record_trace;    // write this rank's access trace to <path>.<rank>
+  int overlap;                 // device backends: no wait at the step's end, so the next
+                               // step's sampling and fetch run while the GPU finishes this
+                               // one (its time then shows in the next step's compute)
   rd_backend *backend;         // where the model, the feature matrix and the buffer
                                // rows live (NULL: the CPU); the caller's, outlives the run
 } rd_train_config;
