@@ -19,12 +19,18 @@ typedef struct scratch {
   size_t cap;
 } scratch;
 
+// Where the loss kernel leaves its two results, on the device.
+typedef struct xent_result {
+  double loss;
+  int64_t correct;
+} xent_result;
+
 typedef struct cuda {
   cudaStream_t stream;
   cublasHandle_t blas;
   rd_cuda_block blocks[RD_MAX_LAYERS];
   scratch src, fill, labels;
-  void *result;             // device: one double (loss), one int64 (correct)
+  xent_result *result;      // device
   ncclComm_t nccl;          // NULL: gradients go through `pinned` and MPI
   float *pinned;            // host staging of the MPI path
   size_t pinned_cap;
@@ -229,16 +235,13 @@ static double cu_softmax_xent(rd_backend *be, const float *logits, const int32_t
   // Checked here, so that a NAN from the kernel only ever means NAN logits.
   if (!be->failed && rd_xent_check_labels(labels, n, num_classes)) be->failed = 1;
   const int32_t *dlabels = stage(be, &c->labels, labels, (size_t)n * sizeof *labels);
-  double *dloss = (double *)c->result;
-  int64_t *dcorrect = (int64_t *)((char *)c->result + sizeof(double));
-  RUN(be, rd_cuda_softmax_xent(logits, dlabels, n, num_classes, dlogits, dloss, dcorrect, c->stream));
-  double loss = NAN;
-  int64_t hits = 0;
-  cu_download(be, &loss, dloss, sizeof loss);
-  cu_download(be, &hits, dcorrect, sizeof hits);
+  xent_result *d = c->result, r = {NAN, 0};
+  RUN(be, rd_cuda_softmax_xent(logits, dlabels, n, num_classes, dlogits, &d->loss, &d->correct,
+                               c->stream));
+  cu_download(be, &r, d, sizeof r);  // one wait for both
   if (be->failed) return NAN;
-  if (correct) *correct = hits;
-  return loss;  // NAN when the logits are: a result, not a failure
+  if (correct) *correct = r.correct;
+  return r.loss;  // NAN when the logits are: a result, not a failure
 }
 
 static void cu_adam_step(rd_backend *be, rd_adam *a, float *params, const float *grads) {
@@ -378,7 +381,7 @@ rd_backend *rd_cuda_backend_create(MPI_Comm comm) {
     be->failed = 1;
     rd_error_set("cublasCreate failed on GPU %d", device);
   }
-  if (!be->failed) c->result = cu_alloc(be, sizeof(double) + sizeof(int64_t));
+  if (!be->failed) c->result = cu_alloc(be, sizeof *c->result);
   // NCCL's setup is collective: every rank joins it, whatever failed above.
   ok = !be->failed;
   MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, comm);
