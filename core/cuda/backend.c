@@ -104,14 +104,8 @@ static void cu_sync(rd_backend *be) {
 // `bytes` of host data on the device, in s (grown as needed); NULL on failure.
 static void *stage(rd_backend *be, scratch *s, const void *host, size_t bytes) {
   if (be->failed) return NULL;
-  if (bytes > s->cap) {
-    CU(be, cudaFree(s->dev));  // waits for kernels still reading the old copy
-    s->dev = NULL;
-    s->cap = 0;
-    const size_t cap = bytes + bytes / 4;
-    if (!(s->dev = cu_alloc(be, cap))) return NULL;
-    s->cap = cap;
-  }
+  // A regrow's cudaFree waits for the kernels still reading the old copy.
+  if (!(s->dev = rd_backend_reserve(be, s->dev, &s->cap, bytes))) return NULL;
   cu_upload(be, s->dev, host, bytes);
   return be->failed ? NULL : s->dev;
 }

@@ -133,6 +133,19 @@ static inline int rd_backend_check(rd_backend *be) {
   return failed ? -1 : 0;
 }
 
+// Backend memory p grown to hold `bytes`, as realloc but without keeping the
+// contents: p itself when *cap (bytes) suffices, else a new allocation with a
+// quarter's headroom (sampled batch sizes jitter: no regrow per new maximum).
+// NULL, p released and `failed` set, when out of memory.
+static inline void *rd_backend_reserve(rd_backend *be, void *p, size_t *cap, size_t bytes) {
+  if (p && bytes <= *cap) return p;
+  be->release(be, p);
+  bytes += bytes / 4;
+  p = be->alloc(be, bytes);
+  *cap = p ? bytes : 0;
+  return p;
+}
+
 // rd_adam_init with the moments in backend memory; free with rd_backend_adam_free.
 int rd_backend_adam_init(rd_backend *be, rd_adam *a, size_t n, float lr);
 void rd_backend_adam_free(rd_backend *be, rd_adam *a);

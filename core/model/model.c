@@ -59,7 +59,7 @@ struct rd_model {
   int training, have_grads;
   uint64_t dropout_seed;
   rd_real *ws, *dx;  // workspace arena; input gradient (on demand)
-  size_t ws_cap, dx_cap;
+  size_t ws_cap, dx_cap;  // bytes
 };
 
 // Carves n elements rounded up to whole cache lines. The sizing pass runs
@@ -72,11 +72,7 @@ static rd_real *take(arena *a, size_t n) {
 
 // Grows *buf to hold n elements; contents are not kept.
 static int reserve(rd_backend *be, rd_real **buf, size_t *cap, size_t n) {
-  if (n <= *cap) return 0;
-  n += n / 4;  // sampled batch sizes jitter: headroom stops a regrow per new maximum
-  if (*buf) be->release(be, *buf);
-  *buf = be->alloc(be, n * sizeof **buf);
-  *cap = *buf ? n : 0;
+  *buf = rd_backend_reserve(be, *buf, cap, n * sizeof **buf);
   return *buf ? 0 : rd_backend_check(be);
 }
 

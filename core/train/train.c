@@ -65,16 +65,13 @@ typedef struct trainer {
   float *fetched;             // host: the exchange's receive buffer
   float *x, *fetched_dev, *dlogits;  // backend memory
   int64_t cap_seeds, cap_remote, cap_keys, cap_tmp, cap_labels, cap_owner, cap_row, cap_src,
-      cap_fill, cap_fetched, cap_x, cap_fetched_dev, cap_dlogits;
+      cap_fill, cap_fetched;
+  size_t cap_x, cap_fetched_dev, cap_dlogits;  // bytes
 } trainer;
 
 // rd_grow for backend memory: *p holds at least n floats (contents not kept).
-static int grow_dev(trainer *t, float **p, int64_t *cap, int64_t n) {
-  if (n <= *cap) return 0;
-  n += n / 4;  // sampled batch sizes jitter: headroom stops a regrow per new maximum
-  if (*p) t->be->release(t->be, *p);
-  *p = t->be->alloc(t->be, (size_t)n * sizeof **p);
-  *cap = *p ? n : 0;
+static int grow_dev(trainer *t, float **p, size_t *cap, int64_t n) {
+  *p = rd_backend_reserve(t->be, *p, cap, (size_t)n * sizeof **p);
   return *p ? 0 : rd_backend_check(t->be);
 }
 
