@@ -168,7 +168,7 @@ static void train_args(const rd_experiment *e, const run *r, const char *graph, 
     for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) add(a, "%s", t);
     free(copy);
   }
-  add(a, "%s/core/rudder_train", bin);
+  add(a, "%s/tools/rudder_train", bin);
   add(a, "--graph"); add(a, "%s", graph);
   add(a, "--partition"); add(a, "%s", part);
   add(a, "--quiet");

@@ -22,9 +22,9 @@ source "$(dirname "$0")/lib.sh"
 C=$BIN/agents/classifier
 data t tiny 2
 data s small 2
-mpirun_n 2 "$BIN/core/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
+mpirun_n 2 "$BIN/tools/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
   --batch-size 20 --hidden 8 --epochs 40 --quiet --record-trace "$DATA/clf_tiny.trace" > /dev/null
-mpirun_n 2 "$BIN/core/rudder_train" --graph "$s_graph" --partition "$s_part" --fanouts 5,10 \
+mpirun_n 2 "$BIN/tools/rudder_train" --graph "$s_graph" --partition "$s_part" --fanouts 5,10 \
   --batch-size 100 --hidden 8 --epochs 3 --eval-nodes 100 --quiet \
   --record-trace "$DATA/clf_small.trace" > /dev/null
 traces=("$DATA"/clf_tiny.trace.{0,1} "$DATA"/clf_small.trace.{0,1})
@@ -72,7 +72,7 @@ for model in xgboost xgboost-rf svm linear fann; do
   for tr in "${traces[@]}"; do
     "$C/rudder_classifier" replay "$tr" "${buffer[@]}" --policy ${policy[$model]} \
       --policy-options "model=$DATA/clf.$model" | tee "$DATA/clf.serve"
-    "$BIN/core/rudder_replay" "$tr" "${buffer[@]}" --policy none,periodic > "$DATA/clf.fixed"
+    "$BIN/tools/rudder_replay" "$tr" "${buffer[@]}" --policy none,periodic > "$DATA/clf.fixed"
     awk -v m=$model 'FNR == NR { for (i = 2; i < NF; i++) {
                                    if ($i == "moved") served = $(i + 1); if ($i == "steps") steps = $(i - 1)
                                    if ($i == "decisions") d = $(i + 1); if ($i == "(valid") valid = $(i + 1) + 0 }

@@ -20,7 +20,7 @@ data two small 2
 train() {  # NAME RANKS GRAPH PART DEVICE ARGS...
   local name=$1 n=$2 g=$3 p=$4 dev=$5
   shift 5
-  mpirun_n "$n" "$BIN/core/rudder_train" --graph "$g" --partition "$p" --device "$dev" --seed 9 \
+  mpirun_n "$n" "$BIN/tools/rudder_train" --graph "$g" --partition "$p" --device "$dev" --seed 9 \
     --quiet --steps-csv "$DATA/gpu.$name.$dev.csv" "$@" > "$DATA/gpu.$name.$dev.out" \
     || fail "$name on $dev: $(tail -3 "$DATA/gpu.$name.$dev.out")"
   grep -q "weights identical across ranks: yes" "$DATA/gpu.$name.$dev.out" \

@@ -1,4 +1,4 @@
-// The CPU twins of the CUDA backend (core/cuda/twins.c), on every machine:
+// The CPU twins of the CUDA backend (core/backend/twins.c), on every machine:
 // the gather and the buffer's row fill against element-by-element loops (and
 // rd_scale, ops/elementwise.h, against its definition); the slot lookup and
 // the SCORE rule's touch against the real buffer (rd_buffer_step, bit for bit,
@@ -11,7 +11,7 @@
 #include "buffer/buffer.h"
 #include "check.h"
 #include "random_block.h"
-#include "cuda/twins.h"
+#include "backend/twins.h"
 #include "error.h"
 #include "generate.h"
 #include "ops/elementwise.h"

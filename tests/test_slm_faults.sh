@@ -32,7 +32,7 @@ PERIOD=2 FRACTION=0.3
 # train ID STEPS OPTIONS: a 2-rank slm run into $DATA/ID.h5, output in $DATA/ID.out.
 train() {
   rm -f "$DATA/$1.h5"
-  mpirun_n 2 "$BIN/core/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
+  mpirun_n 2 "$BIN/tools/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
     --batch-size 50 --hidden 16 --epochs 100000 --max-steps "$2" --net-latency-us 5000 --net-gbps 100 \
     --policy slm --period $PERIOD --replace-fraction $FRACTION --policy-options "$3" \
     --results "$DATA/$1.h5" --run-id "$1" > "$DATA/$1.out" 2>&1

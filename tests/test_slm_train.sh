@@ -15,7 +15,7 @@ rm -f "$DATA/slm.h5"
 # Steps of >= 20 ms (an emulated slow link; a sleep, which leaves the cores
 # to the model): in a run of a few milliseconds the agent's thread may never
 # be scheduled to take a question before training ends.
-mpirun_n 2 "$BIN/core/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
+mpirun_n 2 "$BIN/tools/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
   --batch-size 50 --hidden 16 --epochs 3 --quiet --policy slm --period 3 \
   --net-latency-us 5000 --net-gbps 100 \
   --policy-options "endpoint=http://127.0.0.1:$port,max_age=1000" \
@@ -26,7 +26,7 @@ awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   { n++; valid += $c["valid"]; if ($c["latency"] <= 0 || $c["raw"] == "") bad = 1 }
   END { printf "%d decisions, %d valid\n", n, valid; exit !(n >= 2 && valid >= 1 && !bad) }' "$DATA/slm.tsv" \
   || fail "expected decisions with answers and latencies from both ranks: $(cat "$DATA/slm.tsv")"
-"$BIN/core/rudder_replay" "$DATA/slm.trace.0" --policy slm --period 3 --step-seconds 0.05 \
+"$BIN/tools/rudder_replay" "$DATA/slm.trace.0" --policy slm --period 3 --step-seconds 0.05 \
   --policy-options "endpoint=http://127.0.0.1:$port,max_age=1000" > "$DATA/slm_replay.out"
 awk '$1 == "decisions" { n = $2 + 0; valid = $4 + 0 } END { exit !(n >= 1 && valid >= 1) }' "$DATA/slm_replay.out" \
   || fail "paced replay with the agent: expected valid decisions: $(cat "$DATA/slm_replay.out")"

@@ -16,7 +16,7 @@ for run in "sage lru" "gat periodic --buffer-init degree"; do
   model=$1 policy=$2
   shift 2
   for dev in cpu cpu-staged; do
-    mpirun_n 2 "$BIN/core/rudder_train" "${common[@]}" --model "$model" --policy "$policy" "$@" \
+    mpirun_n 2 "$BIN/tools/rudder_train" "${common[@]}" --model "$model" --policy "$policy" "$@" \
       --device $dev --steps-csv "$DATA/staged.$dev.csv" > "$DATA/staged.$dev.out"
   done
   grep -q "on cpu-staged, .*weights identical across ranks: yes" "$DATA/staged.cpu-staged.out" \

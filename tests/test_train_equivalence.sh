@@ -7,9 +7,9 @@ data one tiny 1
 data four tiny 4
 common=(--fanouts 5,10 --hidden 32 --epochs 3 --dropout 0 --lr 0.01 --seed 3 --quiet)
 for model in sage gat; do
-  mpirun_n 1 "$BIN/core/rudder_train" --graph "$one_graph" --partition "$one_part" \
+  mpirun_n 1 "$BIN/tools/rudder_train" --graph "$one_graph" --partition "$one_part" \
     --batch-size 200 --model $model "${common[@]}" --steps-csv "$DATA/eq1.csv" > "$DATA/eq1.out"
-  mpirun_n 4 "$BIN/core/rudder_train" --graph "$four_graph" --partition "$four_part" \
+  mpirun_n 4 "$BIN/tools/rudder_train" --graph "$four_graph" --partition "$four_part" \
     --batch-size 50 --model $model "${common[@]}" --steps-csv "$DATA/eq4.csv" > "$DATA/eq4.out"
   grep -q "weights identical across ranks: yes" "$DATA/eq4.out" || fail "$model: weights diverged across ranks"
   # Per-step global loss (rank 0's rows carry it): compare step by step.

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 data s small 4
 run() {
-  mpirun_n 4 "$BIN/core/rudder_train" --graph "$s_graph" --partition "$s_part" --model "$1" \
+  mpirun_n 4 "$BIN/tools/rudder_train" --graph "$s_graph" --partition "$s_part" --model "$1" \
     --fanouts 5,10 --batch-size 250 --hidden 64 --heads 2 --epochs "$2" --lr 0.005 --dropout 0.2 \
     --eval-nodes 4000 --quiet | tee /dev/stderr | sed -n 's/.* test \([0-9.]*\) .*/\1/p'
 }

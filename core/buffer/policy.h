@@ -1,7 +1,7 @@
 // The policy interface shared by the fixed baselines (baselines/) and the
 // agents (agents/): how the buffer starts, which replacement rule it runs,
 // and, for the SCORE rule, when to replace and how much. A policy is one
-// const rd_policy_ops in its own .c file, listed in baselines/registry.c.
+// const rd_policy_ops in its own .c file, listed in experiments/registry.c.
 #ifndef RUDDER_POLICY_H
 #define RUDDER_POLICY_H
 

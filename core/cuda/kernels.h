@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "twins.h"
+#include "backend/twins.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -7,7 +7,7 @@
 #include "../ops/aggregate.h"
 #include "../ops/dense.h"
 #include "../ops/elementwise.h"
-#include "backend.h"
+#include "../backend/backend.h"
 
 #define GAT_SLOPE 0.2
 

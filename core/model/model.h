@@ -18,7 +18,7 @@
 
 #include "../ops/real.h"
 #include "../sampler/block.h"
-#include "backend.h"
+#include "../backend/backend.h"
 
 #ifdef RD_REAL_DOUBLE
 #define rd_model_create rd_model_create_f64

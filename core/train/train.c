@@ -9,7 +9,7 @@
 #include "buffer/trace.h"
 #include "buffer/vip.h"
 #include "clock.h"
-#include "cuda/twins.h"
+#include "backend/twins.h"
 #include "error.h"
 #include "graph/part.h"
 #include "grow.h"

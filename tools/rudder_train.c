@@ -12,9 +12,9 @@
 #include "registry.h"
 #include "results.h"
 #include "sampler/sampler.h"
-#include "train.h"
+#include "train/train.h"
 #ifdef RUDDER_HAVE_CUDA
-#include "cuda/backend.h"
+#include "backend/cuda.h"
 #endif
 
 static void usage(void) {

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device.h"
+#include "cuda/device.h"
 #include "error.h"
-#include "kernels.h"
+#include "cuda/kernels.h"
 #include "model/loss.h"
 
 _Static_assert(sizeof(rd_real) == sizeof(float), "the CUDA backend is float32");

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cuda/twins.h"
+#include "twins.h"
 #include "../error.h"
 #include "../ops/aggregate.h"
 #include "../ops/dense.h"
 #include "../ops/elementwise.h"
-#include "loss.h"
+#include "../model/loss.h"
 
 // The blocks of the last set_blocks (borrowed: the model keeps its own copy).
 typedef struct cpu {

@@ -7,7 +7,7 @@
 
 #include <mpi.h>
 
-#include "model/backend.h"
+#include "backend/backend.h"
 
 // Collective over comm: picks GPU (node-local rank) % (visible GPUs), and
 // sets NCCL up unless ranks share a GPU or RUDDER_NCCL=0. NULL with
