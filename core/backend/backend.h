@@ -13,6 +13,11 @@
 // `failed` with rd_error_set, later ops do nothing until callers check
 // rd_backend_check, once per phase (a forward, a backward, a step). A
 // backend is not thread-safe; use one per thread.
+//
+// Every op has a row in ops.def (its arguments' shapes and tolerance):
+// tests/test_backend_ops.c runs each on random inputs on every backend against
+// the CPU backend, and fails while an op below has no row. Only ops (function
+// pointers) follow `alloc`.
 #ifndef RUDDER_BACKEND_H
 #define RUDDER_BACKEND_H
 
