@@ -7,9 +7,27 @@
 // Adding a policy: write baselines/NAME.c defining `const rd_policy_ops
 // rd_policy_NAME`, add it to baselines/CMakeLists.txt, and list it here.
 // Agents follow the baselines: classifiers (agents/classifier), LLM agents (agents/llm).
-#define POLICIES(X)                                                                     \
-  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(belady) X(xgb) X(rf) X(svm) X(linear) X(fann) \
-  X(llm) X(slm)
+// A build may leave the agents out (-DRUDDER_CLASSIFIERS=OFF, -DRUDDER_LLM=OFF):
+// their names then say so instead of "unknown".
+#define CLASSIFIERS(X) X(xgb) X(rf) X(svm) X(linear) X(fann)
+#define LLMS(X) X(llm) X(slm)
+#define NOTHING(X)
+#ifdef RUDDER_HAVE_CLASSIFIERS
+#define BUILT_CLASSIFIERS CLASSIFIERS
+#define LEFT_CLASSIFIERS NOTHING
+#else
+#define BUILT_CLASSIFIERS NOTHING
+#define LEFT_CLASSIFIERS CLASSIFIERS
+#endif
+#ifdef RUDDER_HAVE_LLM
+#define BUILT_LLMS LLMS
+#define LEFT_LLMS NOTHING
+#else
+#define BUILT_LLMS NOTHING
+#define LEFT_LLMS LLMS
+#endif
+#define POLICIES(X) \
+  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(belady) BUILT_CLASSIFIERS(X) BUILT_LLMS(X)
 
 #define DECLARE(name) extern const rd_policy_ops rd_policy_##name;
 POLICIES(DECLARE)
@@ -19,7 +37,18 @@ static const rd_policy_ops *const registry[] = {POLICIES(ENTRY)};
 
 const rd_policy_ops *rd_policy_at(int i) { return i >= 0 && i < COUNT ? registry[i] : NULL; }
 
+#define LEFT_OUT(name) {#name, "-DRUDDER_CLASSIFIERS=ON"},
+#define LEFT_OUT_LLM(name) {#name, "-DRUDDER_LLM=ON"},
+static const struct {
+  const char *name, *option;
+} left_out[] = {LEFT_CLASSIFIERS(LEFT_OUT) LEFT_LLMS(LEFT_OUT_LLM) {NULL, NULL}};
+
 const rd_policy_ops *rd_policy_find(const char *name) {
+  for (int i = 0; left_out[i].name; i++)
+    if (strcmp(left_out[i].name, name) == 0) {
+      rd_error_set("policy '%s' is not in this build (configure with %s)", name, left_out[i].option);
+      return NULL;
+    }
   char known[512] = "";
   for (int i = 0; i < COUNT; i++) {
     if (strcmp(registry[i]->name, name) == 0) return registry[i];

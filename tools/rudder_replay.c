@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
       {"replace-fraction", 1, 0, 'r'}, {"net-latency-us", 1, 0, 'A'}, {"net-gbps", 1, 0, 'B'},
       {"steps-csv", 1, 0, 'c'}, {"buffer-init", 1, 0, 'i'}, {"policy-options", 1, 0, 'O'},
       {"step-seconds", 1, 0, 'S'}, {0, 0, 0, 0}};
-  int c, idx, rc = 0;
+  int c, idx = 0, rc = 0;  // idx is unset for an unknown option
   double v;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
     const char *name = opts[idx].name;

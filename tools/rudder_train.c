@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
   enum { MAX_ATTRS = 64 };
   char *keys[MAX_ATTRS], *values[MAX_ATTRS];
   int num_attrs = 0;
-  int c, idx, rc = 0;
+  int c, idx = 0, rc = 0;  // idx is unset for an unknown option
   double v;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
     const char *name = opts[idx].name;
