@@ -238,7 +238,9 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
     score = malloc(((size_t)t->p.num_halo + 1) * sizeof *score);
     for (int64_t i = 0; i < t->p.num_halo; i++) score[i] = (float)t->p.halo_degree[i];
   }
-  const int rc = rd_prefetcher_init(&t->pf, &cfg->prefetch, t->g.num_nodes, t->p.halo, t->p.num_halo,
+  rd_prefetch_config pc = cfg->prefetch;
+  pc.params.comm = &t->comm;  // the loop calls decide on every rank at every step
+  const int rc = rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, t->p.halo, t->p.num_halo,
                                     init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
                                     &t->preload, &t->preload_slot, &t->num_preload);
   free(score);
