@@ -13,11 +13,15 @@ run() { local name=$1; shift; mpirun_n 4 "$BIN/tools/rudder_train" "${common[@]}
 same() { cmp <(cut -d, -f1-7,18,19 "$DATA/modes.$1.csv") <(cut -d, -f1-7,18,19 "$DATA/modes.$2.csv") \
            || fail "$2 trains differently from $1"; }
 acc() { sed -n 's/.*| \(accuracy[^|]*\)|.*/\1/p' "$DATA/modes.$1.out"; }
+digest() { grep -o 'digest [0-9a-f]*' "$DATA/modes.$1.out"; }
+same_weights() { [ -n "$(digest "$1")" ] && [ "$(digest "$1")" = "$(digest "$2")" ] \
+                   || fail "$2 ends with other parameters than $1: $(digest "$1") vs $(digest "$2")"; }
 rows() { awk -F, 'NR > 1 { s += $8 } END { print s + 0 }' "$DATA/modes.$1.csv"; }
 
 run exchange --policy none
 run replicated --policy none --replicate-features
 same exchange replicated
+same_weights exchange replicated
 [ "$(acc exchange)" = "$(acc replicated)" ] || fail "accuracies differ: $(acc exchange) vs $(acc replicated)"
 [ "$(rows exchange)" -gt 0 ] || fail "the exchange run fetched nothing"
 [ "$(rows replicated)" -eq 0 ] || fail "the replicated run fetched $(rows replicated) rows"
