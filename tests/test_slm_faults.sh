@@ -3,7 +3,8 @@
 # mpirun, real results file): the real local llama-server killed mid-run, a
 # server that accepts and never answers, and one that answers garbage (the
 # last two are rudder_fault_server, a fault injector, not a model server).
-# Each run must finish with identical weights, every step in the results,
+# One agent per rank (scope=rank; scope=job is tests/test_slm_job.sh), no
+# warm-up request. Each run must finish with identical weights, every step in the results,
 # every question asked in the decisions table, and the faults counted as
 # fallbacks whose raw answer starts with the client's status name.
 #
@@ -34,7 +35,7 @@ train() {
   rm -f "$DATA/$1.h5"
   mpirun_n 2 "$BIN/tools/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
     --batch-size 50 --hidden 16 --epochs 100000 --max-steps "$2" --net-latency-us 5000 --net-gbps 100 \
-    --policy slm --period $PERIOD --replace-fraction $FRACTION --policy-options "$3" \
+    --policy slm --period $PERIOD --replace-fraction $FRACTION --policy-options "$3,scope=rank,warmup=0" \
     --results "$DATA/$1.h5" --run-id "$1" > "$DATA/$1.out" 2>&1
 }
 
