@@ -39,7 +39,10 @@ run() {
     --policy slm --period $PERIOD --policy-options "endpoint=http://127.0.0.1:$port,max_age=1000,$2" \
     --results "$DATA/$1.h5" --run-id "$1" > "$DATA/$1.out" 2>&1 || fail "$1: training failed: $(tail -5 "$DATA/$1.out")"
   grep -q "^done: $STEPS steps .*weights identical across ranks: yes" "$DATA/$1.out" || fail "$1: $(tail -3 "$DATA/$1.out")"
-  "$BIN/experiments/rudder_export" "$DATA/$1.h5" --table decisions > "$DATA/$1.decisions.tsv"
+  # Without the windows never asked (superseded while the model was busy).
+  "$BIN/experiments/rudder_export" "$DATA/$1.h5" --table decisions \
+    | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "raw") r = i; print; next }
+                  index($r, "superseded: ") != 1' > "$DATA/$1.decisions.tsv"
   "$BIN/experiments/rudder_export" "$DATA/$1.h5" --table steps > "$DATA/$1.steps.tsv"
   # Every question was read before training ended (drain waits for the last).
   echo $(($(received) - before))

@@ -619,14 +619,26 @@ static rd_window job_window(const job_slot *s, int n) {
   return j;
 }
 
+// A window posted and never asked (a newer one replaced it while the model
+// was busy, or training ended) is a record too: the results then hold every
+// decision point, and a figure shows the ones the model had no time for.
+static void log_superseded(agent *a, int64_t step) {
+  a->stats.superseded++;
+  a->log = rd_grow(a->log, &a->cap_log, a->num_log + 1, sizeof *a->log);
+  a->log[a->num_log++] = (rd_decision){
+      .step_posted = step, .step_applied = -1,
+      .raw = strdup("superseded: not asked, the model was still answering an older window")};
+}
+
 static void post(agent *a, const request *q) {
   pthread_mutex_lock(&a->mu);
-  a->stats.superseded += a->has_req && !a->req.warm;
+  const int64_t dropped = a->has_req && !a->req.warm ? a->req.w.step : -1;
   a->stats.posted += !q->warm;
   a->req = *q;
   a->has_req = 1;
   pthread_cond_signal(&a->cv);
   pthread_mutex_unlock(&a->mu);
+  if (dropped >= 0) log_superseded(a, dropped);
 }
 
 // Takes the answer waiting in the mailbox, if any.
@@ -719,7 +731,8 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
 static int64_t drain(void *state, rd_decision **out) {
   agent *a = state;
   pthread_mutex_lock(&a->mu);
-  a->stats.superseded += a->has_req && !a->req.warm;  // posted, never taken: nobody will ask it now
+  // Posted, never taken: nobody will ask it now.
+  const int64_t dropped = a->has_req && !a->req.warm ? a->req.w.step : -1;
   a->has_req = 0;
   while (a->busy && !a->has_resp) pthread_cond_wait(&a->cv, &a->mu);
   response got;
@@ -734,6 +747,7 @@ static int64_t drain(void *state, rd_decision **out) {
     const rd_policy_params none = {0};
     resolve(a, &none, got.w.step + a->set.max_age + 1, &got, &unused);
   }
+  if (dropped >= 0) log_superseded(a, dropped);
   const int64_t n = a->num_log;
   *out = a->log;
   a->log = NULL;

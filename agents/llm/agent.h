@@ -11,7 +11,10 @@
 // it arrives, unless it is older than max_age steps (then it is dropped and
 // counted). A failure (no connection, timeout, HTTP error, a reply that is
 // not the schema's JSON, a value out of range) applies the fallback action
-// and is logged with the raw reply. Every answer becomes an rd_decision.
+// and is logged with the raw reply. Every answer becomes an rd_decision,
+// and so does every window posted and never asked (superseded by a newer
+// one while the model was busy, or left at the end): step_applied -1, valid
+// 0, fallback 0, raw "superseded: ...".
 //
 // Options ("key=value,..." in rd_policy_params.options):
 //   endpoint=URL      base URL or full chat URL (http://127.0.0.1:8080)
