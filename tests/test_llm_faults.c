@@ -174,6 +174,22 @@ static void agent_answers(fault_server *f) {
   char last[FAULT_LAST_MAX];
   fault_server_last(f, last, sizeof last);
   CHECK(!strstr(last, "\"fraction\":{"), "the paper's schema asks for no fraction");
+  // The history says what the eviction did, as the next step measured it:
+  // with nothing stale it filled empty slots (no "no candidates found"),
+  // and the effect compares spans that do not overlap.
+  rd_window pw = llm_window(paper.applied_step + 1);
+  pw.stale = 0;
+  pw.last_filled = 300;
+  pw.last_evicted = 0;
+  pw.last_misses = 600;
+  pw.last_hits = 400;
+  p.ops->decide(p.state, &p.params, &pw, &out);
+  CHECK(rd_llm_agent_render(p.state, &pw, &system, &user) == 0, "render");
+  CHECK(strstr(user, "- minibatch 1000: Yes, evict. 0 nodes evicted, 300 empty slots filled (12% of cache). "
+                     "Since then: HR +28 pts, comm_volume -300 (-33%).") && !strstr(user, "Skipped"),
+        "paper history: %s", user);
+  free(system);
+  free(user);
   p.ops->destroy(p.state);
 }
 
