@@ -103,7 +103,7 @@ enum { NUM_ROWS = sizeof rows / sizeof rows[0] };
 
 typedef enum {
   K_IN, K_OUT, K_IO, K_INT, K_INT64, K_SIZE, K_BYTES, K_FLOAT, K_PROB, K_SEED, K_FLAG, K_LAYER,
-  K_COMM, K_LABELS, K_CORRECT, K_GATHER, K_FILL, K_ADAM
+  K_COMM, K_LABELS, K_CORRECT, K_GATHER, K_FILL, K_ADAM, K_ACT
 } kind;
 static const struct {
   const char *word, *type;  // the kind in a spec, the C type of its argument
@@ -111,7 +111,7 @@ static const struct {
              {"int64", "int64_t"}, {"size", "size_t"}, {"bytes", "size_t"}, {"float", "float"},
              {"prob", "float"}, {"seed", "uint64_t"}, {"flag", "int"},   {"layer", "int"},
              {"comm", "MPI_Comm"}, {"labels", "ptr"}, {"correct", "ptr"}, {"gather", "ptr"},
-             {"fill", "ptr"},   {"adam", "ptr"}};
+             {"fill", "ptr"},   {"adam", "ptr"},    {"act", "int"}};
 
 typedef struct tol {
   int exact;
@@ -411,7 +411,8 @@ static void setup(const spec *sp, int t, int ranks, uint64_t seed, int row_index
       case K_SIZE: s->z = n; break;
       case K_BYTES: s->z = n * sizeof(float); break;
       case K_FLOAT: s->f = (float)(a->lo + (a->hi - a->lo) * rd_rng_uniform(&values)); break;
-      case K_PROB: s->f = (const float[]){0.5f, 0.0f, 0.3f}[t % 3]; break;
+      case K_PROB: s->f = (const float[]){0.5f, 0.0f, 0.3f, 0.0f}[t % 4]; break;
+      case K_ACT: s->i = (t + 1) % 3; break;  // rd_act: ReLU, ELU, none (each with and without dropout)
       case K_SEED: s->u = rd_rng_next(&sizes); break;  // the same on every rank
       case K_FLAG: s->i = t % 2; break;
       case K_LAYER: s->i = tr->layer; break;
@@ -682,7 +683,7 @@ static void check_coverage(const rd_backend *be) {
 int main(int argc, char **argv) {
   const char *device = "cpu-staged";
   uint64_t seed = 1;
-  int trials = 4;
+  int trials = 6;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf("usage: mpirun -np R test_backend_ops [--device cpu-staged|cuda] [--seed N] [--trials N]\n"
