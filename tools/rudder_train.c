@@ -33,6 +33,8 @@ static void usage(void) {
           "           t..t+K are known at step t; training is identical for any K\n"
           "  --replicate-features  every rank loads every feature row from G.rdg: no exchange,\n"
           "           the zero-communication bound (policy none)\n"
+          "  --overlap-fetch  request step t+1's missing rows while step t computes (samples\n"
+          "           one step further ahead); the same rows, hits and losses\n"
           "  --fetch-barrier  diagnostic: time a barrier before each exchange apart (t_skew)\n"
           "persistent buffer:\n"
           "  --policy NAME (none)  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
@@ -82,7 +84,7 @@ int main(int argc, char **argv) {
       {"record-trace", 1, 0, 't'}, {"policy-options", 1, 0, 'O'}, {"buffer-init", 1, 0, 'i'}, {"results", 1, 0, 'o'},
       {"run-id", 1, 0, 'I'},     {"attr", 1, 0, 'k'},      {"device", 1, 0, 'G'},
       {"overlap", 0, 0, 'L'},    {"lookahead", 1, 0, 'K'}, {"replicate-features", 0, 0, 'X'},
-      {"fetch-barrier", 0, 0, 'Y'},
+      {"fetch-barrier", 0, 0, 'Y'}, {"overlap-fetch", 0, 0, 'W'},
       {0, 0, 0, 0}};
   const char *results = NULL, *run_id = "run", *device = "cpu";
   enum { MAX_ATTRS = 64 };
@@ -133,6 +135,7 @@ int main(int argc, char **argv) {
     case 'K': rc = rd_parse_number(name, optarg, 0, 1e5, &v); cfg.lookahead = (int)v; break;
     case 'X': cfg.replicate_features = 1; break;
     case 'Y': cfg.fetch_barrier = 1; break;
+    case 'W': cfg.overlap_fetch = 1; break;
     case 'I': run_id = optarg; break;
     case 'k': {
       char *eq = strchr(optarg, '=');
