@@ -31,8 +31,8 @@ static int die(const char *cmd) {
   return 1;
 }
 
-static int usage(void) {
-  fprintf(stderr,
+static int usage(FILE *f) {
+  fprintf(f,
           "usage: rudder_data generate (--preset tiny|small|products-sim) [--nodes N] [--edges M]\n"
           "                            [--features F] [--classes C] [--communities K]\n"
           "                            [--degree-exponent G] [--intra P] [--label-purity P]\n"
@@ -42,7 +42,7 @@ static int usage(void) {
           "       rudder_data partition GRAPH --parts P [--method metis|random] [--hops L]\n"
           "                            [--seed S] [-o DIR]   (default DIR: GRAPH minus .rdg + .METHODP)\n"
           "       rudder_data info FILE|PARTITION_DIR\n");
-  return 2;
+  return f == stdout ? 0 : 2;
 }
 
 static int cmd_generate(int argc, char **argv) {
@@ -93,11 +93,11 @@ static int cmd_generate(int argc, char **argv) {
     case O_TRAIN: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.train_fraction); break;
     case O_VALID: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.valid_fraction); break;
     case O_SEED: rc = rd_parse_int(name, optarg, 0, INT64_MAX, &v); cfg.seed = (uint64_t)v; break;
-    default: return usage();
+    default: return usage(stderr);
     }
     if (rc) return die("generate");
   }
-  if (!out || optind != argc) return usage();
+  if (!out || optind != argc) return usage(stderr);
   const double t0 = rd_now();
   rd_graph g;
   if (rd_generate(&cfg, &g)) return die("generate");
@@ -126,9 +126,9 @@ static int cmd_import(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "s:o:", opts, NULL)) != -1) {
     if (c == 's') split = optarg;
     else if (c == 'o') out = optarg;
-    else return usage();
+    else return usage(stderr);
   }
-  if (!out || optind + 1 != argc) return usage();
+  if (!out || optind + 1 != argc) return usage(stderr);
   const double t0 = rd_now();
   if (rd_import_ogb(argv[optind], split, out)) return die("import-ogb");
   printf("imported %s -> %s in %.2f s; peak memory %.2f GiB\n", argv[optind], out, rd_now() - t0,
@@ -152,11 +152,11 @@ static int cmd_partition(int argc, char **argv) {
     case 'l': rc = rd_parse_int("hops", optarg, 1, 254, &hops); break;
     case 's': rc = rd_parse_int("seed", optarg, 0, INT64_MAX, &seed); break;
     case 'o': out = optarg; break;
-    default: return usage();
+    default: return usage(stderr);
     }
     if (rc) return die("partition");
   }
-  if (optind + 1 != argc || parts < 1) return usage();
+  if (optind + 1 != argc || parts < 1) return usage(stderr);
   const char *in = argv[optind];
   char dir[4096];
   if (!out) {
@@ -262,18 +262,19 @@ static int info_partition(const char *dir) {
 }
 
 static int cmd_info(int argc, char **argv) {
-  if (argc != 2) return usage();
+  if (argc != 2) return usage(stderr);
   struct stat st;
   if (stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode)) return info_partition(argv[1]);
   return info_graph(argv[1]);
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) return usage();
+  if (rd_cli_wants_help(argc, argv)) return usage(stdout);
+  if (argc < 2) return usage(stderr);
   const char *cmd = argv[1];
   if (strcmp(cmd, "generate") == 0) return cmd_generate(argc - 1, argv + 1);
   if (strcmp(cmd, "import-ogb") == 0) return cmd_import(argc - 1, argv + 1);
   if (strcmp(cmd, "partition") == 0) return cmd_partition(argc - 1, argv + 1);
   if (strcmp(cmd, "info") == 0) return cmd_info(argc - 1, argv + 1);
-  return usage();
+  return usage(stderr);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buffer/replay.h"
+#include "cli.h"
 #include "descriptor.h"
 #include "clock.h"
 #include "error.h"
@@ -335,7 +336,16 @@ static int find_bin(char *bin, size_t n) {
   return 0;
 }
 
+static int usage(FILE *f) {
+  fprintf(f, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n"
+             "  --dry-run   list the runs and the rudder_train command of each, run nothing\n"
+             "  --no-plots  do not render the figures at the end\n"
+             "Descriptor keys: docs/DESIGN.md; run parameters: rudder_train --help ({key}).\n");
+  return f == stdout ? 0 : 2;
+}
+
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) return usage(stdout);
   const char *path = NULL;
   int dry = 0, plots = 1;
   for (int i = 1; i < argc; i++) {
@@ -343,14 +353,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--no-plots")) plots = 0;
     else if (!path && argv[i][0] != '-') path = argv[i];
     else {
-      fprintf(stderr, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n");
-      return 2;
+      fprintf(stderr, "run_experiment: unexpected argument '%s'\n", argv[i]);
+      return usage(stderr);
     }
   }
-  if (!path) {
-    fprintf(stderr, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n");
-    return 2;
-  }
+  if (!path) return usage(stderr);
   rd_experiment e;
   char bin[PATH_MAX];
   run *runs = NULL;
@@ -419,8 +426,17 @@ int main(int argc, char **argv) {
       memmove(&runs[first + 1], &runs[first], (size_t)(i - first) * sizeof *runs);
       runs[first] = t;
     }
-  if (dry) {
-    for (int i = 0; i < n; i++) printf("%s\n", runs[i].id);
+  if (dry) {  // each run and the parameters rudder_train gets
+    for (int i = 0; i < n; i++) {
+      args a = {0};
+      train_args(&e, &runs[i], "G", "P", bin, "H", NULL, &a);
+      printf("%s:", runs[i].id);
+      int k = 0;
+      while (k < a.n && strcmp(a.v[k], "--quiet")) k++;
+      for (k++; k < a.n && strcmp(a.v[k], "--results"); k++) printf(" %s", a.v[k]);
+      printf("%s\n", runs[i].ops->rule == RD_RULE_BELADY ? " (replayed on the none run's traces)" : "");
+      free_args(&a);
+    }
     printf("%d runs -> %s\n", n, e.results);
     rc = 0;
     goto out;
