@@ -29,6 +29,8 @@ typedef struct rd_run_record {
   const rd_rank_decision *decisions;
   int64_t num_decisions;
   int64_t preload_rows, capacity, halo_size;  // summed over ranks
+  int64_t window_peak_bytes;       // the sample-ahead window: most held by a rank
+  double window_bytes_per_step;    // and bytes per sampled step (mean over ranks)
 } rd_run_record;
 
 // Writes (replacing) group /runs/<run_id> in `path` (created if absent).

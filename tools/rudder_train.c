@@ -125,7 +125,9 @@ int main(int argc, char **argv) {
                                .steps = all.steps, .num_steps = all.num_steps,
                                .decisions = all.decisions, .num_decisions = all.num_decisions,
                                .preload_rows = all.preload_rows, .capacity = all.capacity,
-                               .halo_size = all.halo_size};
+                               .halo_size = all.halo_size,
+                               .window_peak_bytes = all.window_peak_bytes,
+                               .window_bytes_per_step = all.window_bytes_per_step};
     rc = rd_results_write_run(results, &rec);
   }
   rd_gathered_free(&all);
@@ -145,16 +147,25 @@ int main(int argc, char **argv) {
     totals[3] += res.steps[i].buffer.hits;
   }
   MPI_Allreduce(MPI_IN_PLACE, totals, 5, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  // The window's memory: bytes per sampled step (mean over ranks), the most held by a rank.
+  double per_step = res.window_bytes_per_step;
+  int64_t peak = res.window_peak_bytes;
+  MPI_Allreduce(MPI_IN_PLACE, &per_step, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &peak, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+  int ranks;
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   if (rank == 0)
     printf("done: %lld steps in %.2f s | %s on %s, policy %s | loss %.4f | accuracy train %.4f valid %.4f "
            "test %.4f | rows fetched %lld (%.1f MB) + %lld preloaded | buffer hit rate %.4f | "
-           "weights identical across ranks: %s\n",
+           "weights identical across ranks: %s (digest %016llx) | lookahead %d: window %.1f KB per step, "
+           "peak %.1f KB\n",
            (long long)res.num_steps, res.seconds, rd_model_kind_name(cfg.model.kind),
            cfg.backend->name,
            pc->policy->name, res.final_loss, res.train_acc, res.valid_acc, res.test_acc,
            (long long)totals[0], (double)totals[1] / 1e6, (long long)totals[4],
            totals[2] ? (double)totals[3] / (double)totals[2] : 0.0,
-           res.weights_identical ? "yes" : "NO");
+           res.weights_identical ? "yes" : "NO", (unsigned long long)res.weights_digest, cfg.lookahead, per_step / ranks / 1e3,
+           (double)peak / 1e3);
   rd_train_result_free(&res);
   cfg.backend->destroy(cfg.backend);
   MPI_Finalize();

@@ -28,6 +28,12 @@ typedef struct rd_window {
   double hit_rate_prev;         // the same over the window before it (trend)
   double remote_per_step, misses_per_step, rows_fetched_per_step, evicted_per_step;
   double fetch_seconds_per_step, step_seconds_per_step;
+  // Remote halo accesses per step over the window and the one before it:
+  // the weights that combine several ranks' hit rates exactly.
+  double accesses_per_step, accesses_prev_per_step;
+  // The step just before this one alone (zero at the start), so that a
+  // policy can keep windows of its own that do not overlap.
+  int64_t last_accesses, last_hits, last_misses, last_rows_fetched, last_evicted, last_filled;
 } rd_window;
 
 typedef struct rd_policy_params {
@@ -35,6 +41,11 @@ typedef struct rd_policy_params {
   double fraction;     // share of the capacity a replacement may touch (0: all stale)
   uint64_t seed;
   const char *options; // policy-specific "key=value,..." (agents: endpoint, model, ...)
+  // The job's communicator (an MPI_Comm *) when every rank of the job calls
+  // decide at every step in lock-step (the live trainer), so that a policy
+  // may run collectives there; NULL when the policy runs alone (a replay, a
+  // counterfactual copy).
+  const void *comm;
 } rd_policy_params;
 
 // One decision of an agent, for the results (`decisions` dataset).

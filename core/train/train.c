@@ -17,11 +17,12 @@
 #include "optim/adam.h"
 #include "rng.h"
 #include "sampler/sampler.h"
+#include "train/pipeline.h"
 #include "sort.h"
 
 _Static_assert(sizeof(rd_real) == sizeof(float), "the trainer exchanges float32 features and gradients");
 
-enum { RNG_EPOCH = 0xe90c, RNG_DROPOUT = 0xd209 };
+enum { RNG_DROPOUT = 0xd209 };
 // Evaluation samples with keys no training step uses.
 #define EVAL_EPOCH (UINT64_C(1) << 62)
 
@@ -33,6 +34,8 @@ typedef struct trainer {
   rd_graph g;
   rd_part p;
   rd_sampler *sampler;
+  rd_pipeline *pipeline;    // the training steps, sampled K ahead
+  rd_sampled eval;          // an evaluation batch, split like a training one
   rd_exchange *ex;
   rd_model *model;
   rd_adam adam;
@@ -46,18 +49,16 @@ typedef struct trainer {
   int32_t *preload_slot;
   int64_t num_preload;
   rd_trace_writer *trace;
+  double skew;              // this step's --fetch-barrier wait
   float *halo_vip;          // inclusion probability of each halo node (vip policy, traces)
   int64_t per_epoch, total_steps;
   // Per-step scratch, grown on demand and reused.
-  rd_node *seeds, *remote;
-  uint64_t *keys, *keys_tmp;  // (remote id << 32 | row in x), sorted by id
   int32_t *labels, *req_owner, *req_row;
   rd_gather_src *src;         // where each row of x comes from
   struct rd_fill *fill;       // preload: fetched row -> buffer slot
   float *fetched;             // host: the exchange's receive buffer
   float *x, *fetched_dev, *dlogits;  // backend memory
-  int64_t cap_seeds, cap_remote, cap_keys, cap_tmp, cap_labels, cap_owner, cap_row, cap_src,
-      cap_fill, cap_fetched;
+  int64_t cap_labels, cap_owner, cap_row, cap_src, cap_fill, cap_fetched;
   size_t cap_x, cap_fetched_dev, cap_dlogits;  // bytes
 } trainer;
 
@@ -84,35 +85,39 @@ static void request(trainer *t, int64_t k, rd_node v) {
   t->req_row[k] = t->p.local[v];
 }
 
-// Fills the input feature matrix of `mb`: local rows from this rank's
-// partition; remote rows from the persistent buffer when it holds them,
-// else fetched from their owners together with any replacement rows the
-// policy asked for, which go into the buffer. Eval steps (step < 0) bypass
-// the buffer. One gather builds x wherever the backend keeps it.
-static int gather_inputs(trainer *t, const rd_minibatch *mb, int64_t step, rd_fetch_stats *fs,
+// Fills the input feature matrix of sampled step `s`: local rows from this
+// rank's partition; remote rows from the persistent buffer when it holds
+// them, else fetched from their owners together with any replacement rows
+// the policy asked for, which go into the buffer. Eval steps (step < 0)
+// bypass the buffer. One gather builds x wherever the backend keeps it.
+static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch_stats *fs,
                          rd_prefetch_metrics *pm) {
   const int F = t->p.num_features;
+  const rd_minibatch *mb = &s->mb;
   rd_backend *be = t->be;
   if (grow_dev(t, &t->x, &t->cap_x, (int64_t)mb->num_nodes * F + 1)) return -1;
   t->src = rd_grow(t->src, &t->cap_src, mb->num_nodes + 1, sizeof *t->src);
-  t->keys = rd_grow(t->keys, &t->cap_keys, mb->num_nodes + 1, sizeof *t->keys);
-  int64_t n = 0;
   for (int32_t i = 0; i < mb->num_nodes; i++) {
     const rd_node v = mb->nodes[i];
-    if (t->p.owner[v] == t->rank)
-      t->src[i] = (rd_gather_src){RD_FROM_LOCAL, t->p.local[v]};
-    else
-      t->keys[n++] = (uint64_t)v << 32 | (uint32_t)i;
+    if (t->p.owner[v] == t->rank) t->src[i] = (rd_gather_src){RD_FROM_LOCAL, t->p.local[v]};
   }
-  t->keys_tmp = rd_grow(t->keys_tmp, &t->cap_tmp, n + 1, sizeof *t->keys_tmp);
-  rd_sort_by_hi32(t->keys, t->keys_tmp, n);
-  t->remote = rd_grow(t->remote, &t->cap_remote, n + 1, sizeof *t->remote);
-  for (int64_t i = 0; i < n; i++) t->remote[i] = (rd_node)(t->keys[i] >> 32);
-#define SRC(i) t->src[(uint32_t)t->keys[i]]  // the row of x of remote access i
+  const int64_t n = s->num_remote;
+  const rd_node *remote = s->remote;
+#define SRC(i) t->src[s->remote_row[i]]  // the row of x of remote access i
+  if (t->cfg->replicate_features) {  // `local` is the whole graph's matrix, by global id
+    for (int32_t i = 0; i < mb->num_nodes; i++)
+      t->src[i] = (rd_gather_src){RD_FROM_LOCAL, mb->nodes[i]};
+    if (step >= 0) {
+      if (t->trace && rd_trace_writer_step(t->trace, remote, n)) return -1;
+      *pm = (rd_prefetch_metrics){.remote = n};
+    }
+    be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched, t->x);
+    return rd_backend_check(be);
+  }
   t->req_owner = rd_grow(t->req_owner, &t->cap_owner, n + 1, sizeof *t->req_owner);
   t->req_row = rd_grow(t->req_row, &t->cap_row, n + 1, sizeof *t->req_row);
   if (step < 0) {  // evaluation: fetch every remote row, leave the buffer alone
-    for (int64_t i = 0; i < n; i++) request(t, i, t->remote[i]);
+    for (int64_t i = 0; i < n; i++) request(t, i, remote[i]);
     t->fetched = rd_grow(t->fetched, &t->cap_fetched, n * F + 1, sizeof *t->fetched);
     if (rd_exchange_fetch(t->ex, n, t->req_owner, t->req_row, t->fetched, fs)) return -1;
     for (int64_t i = 0; i < n; i++) SRC(i) = (rd_gather_src){RD_FROM_FETCHED, (int32_t)i};
@@ -120,15 +125,20 @@ static int gather_inputs(trainer *t, const rd_minibatch *mb, int64_t step, rd_fe
     be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched_dev, t->x);
     return rd_backend_check(be);
   }
-  if (t->trace && rd_trace_writer_step(t->trace, t->remote, n)) return -1;
-  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, t->remote, n, NULL, step, pm);
+  if (t->trace && rd_trace_writer_step(t->trace, remote, n)) return -1;
+  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, remote, n, NULL, step, pm);
   const int64_t nreq = plan->misses + plan->num_prefetch;
   t->req_owner = rd_grow(t->req_owner, &t->cap_owner, nreq + 1, sizeof *t->req_owner);
   t->req_row = rd_grow(t->req_row, &t->cap_row, nreq + 1, sizeof *t->req_row);
-  for (int64_t k = 0; k < plan->misses; k++) request(t, k, t->remote[plan->miss_access[k]]);
+  for (int64_t k = 0; k < plan->misses; k++) request(t, k, remote[plan->miss_access[k]]);
   for (int64_t k = 0; k < plan->num_prefetch; k++)
     request(t, plan->misses + k, t->pf.halo[plan->prefetch_halo[k]]);
   t->fetched = rd_grow(t->fetched, &t->cap_fetched, nreq * F + 1, sizeof *t->fetched);
+  if (t->cfg->fetch_barrier) {  // the ranks' skew, apart from the exchange's own cost
+    const double b0 = rd_now();
+    MPI_Barrier(t->comm);
+    t->skew = rd_now() - b0;
+  }
   if (rd_exchange_fetch(t->ex, nreq, t->req_owner, t->req_row, t->fetched, fs)) return -1;
   for (int64_t i = 0; i < n; i++)
     if (plan->slot[i] >= 0) SRC(i) = (rd_gather_src){RD_FROM_BUFFER, plan->slot[i]};
@@ -140,19 +150,6 @@ static int gather_inputs(trainer *t, const rd_minibatch *mb, int64_t step, rd_fe
   be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched_dev, t->x);
   be->fill_rows(be, plan->fill, plan->num_fill, F, t->fetched_dev, t->buffer_rows);
   return rd_backend_check(be);
-}
-
-// Seeds of global batch [lo, hi) of `perm` owned by this rank, with labels.
-static int32_t local_seeds(trainer *t, const rd_node *ids, int64_t lo, int64_t hi) {
-  t->seeds = rd_grow(t->seeds, &t->cap_seeds, hi - lo + 1, sizeof *t->seeds);
-  t->labels = rd_grow(t->labels, &t->cap_labels, hi - lo + 1, sizeof *t->labels);
-  int32_t n = 0;
-  for (int64_t i = lo; i < hi; i++)
-    if (t->p.owner[ids[i]] == t->rank) {
-      t->labels[n] = t->p.labels[t->p.local[ids[i]]];
-      t->seeds[n++] = ids[i];
-    }
-  return n;
 }
 
 // Accuracy on up to `limit` of this rank's nodes in local rows `rows`, in
@@ -169,7 +166,8 @@ static int evaluate(trainer *t, const int32_t *rows, int64_t count, int64_t limi
     int32_t n = 0;
     for (int64_t i = b * B; i < mine && i < (b + 1) * B; i++) ids[n++] = t->p.owned[rows[i * stride]];
     const rd_minibatch *mb = rd_sample(t->sampler, ids, n, EVAL_EPOCH, (uint64_t)b);
-    if (gather_inputs(t, mb, -1, &fs, NULL)) {
+    rd_sampled_set(&t->eval, mb, t->p.owner, t->rank);
+    if (gather_inputs(t, &t->eval, -1, &fs, NULL)) {
       free(ids);
       return -1;
     }
@@ -220,6 +218,9 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
   const rd_train_config *cfg = t->cfg;
   const rd_policy_ops *ops = cfg->prefetch.policy;
   if (!ops) return rd_error_set("no buffer policy given");
+  if (cfg->replicate_features && ops->uses_buffer)
+    return rd_error_set("replicate-features: every rank holds every row, so policy %s has no "
+                        "buffer to steer (use --policy none)", ops->name);
   const rd_buffer_start init = rd_prefetch_init_of(&cfg->prefetch);
   if ((init == RD_INIT_VIP || cfg->record_trace) && halo_vip(t, fanouts, seed_prob)) return -1;
   if (ops->rule == RD_RULE_BELADY)
@@ -230,7 +231,9 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
     score = malloc(((size_t)t->p.num_halo + 1) * sizeof *score);
     for (int64_t i = 0; i < t->p.num_halo; i++) score[i] = (float)t->p.halo_degree[i];
   }
-  const int rc = rd_prefetcher_init(&t->pf, &cfg->prefetch, t->g.num_nodes, t->p.halo, t->p.num_halo,
+  rd_prefetch_config pc = cfg->prefetch;
+  pc.params.comm = &t->comm;  // the loop calls decide on every rank at every step
+  const int rc = rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, t->p.halo, t->p.num_halo,
                                     init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
                                     &t->preload, &t->preload_slot, &t->num_preload);
   free(score);
@@ -281,7 +284,10 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   MPI_Comm_rank(comm, &t->rank);
   MPI_Comm_size(comm, &t->size);
   const unsigned verify = cfg->verify ? 0 : RD_LOAD_NO_VERIFY;
-  if (rd_graph_load(&t->g, cfg->graph_path, RD_LOAD_TOPOLOGY | RD_LOAD_SPLITS | verify)) return -1;
+  // Replicated features come from the graph file, which holds every row.
+  const unsigned features = cfg->replicate_features ? RD_LOAD_FEATURES : 0;
+  if (rd_graph_load(&t->g, cfg->graph_path, RD_LOAD_TOPOLOGY | RD_LOAD_SPLITS | features | verify))
+    return -1;
   if (rd_part_load(&t->p, cfg->partition_dir, t->rank, cfg->verify)) return -1;
   if (t->p.num_parts != t->size)
     return rd_error_set("%s has %d parts but %d ranks were started (mpirun -np %d)",
@@ -305,14 +311,20 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   if (!(t->model = rd_model_create(&mc, t->be))) return -1;
   if (rd_backend_adam_init(t->be, &t->adam, rd_model_num_params(t->model), (float)cfg->lr))
     return -1;
-  t->local = t->p.features;
-  if (!t->be->host) {  // the partition's rows stay on the device for the whole run
-    const size_t bytes = (size_t)t->p.num_owned * t->p.num_features * sizeof(float);
+  if (cfg->replicate_features && t->g.num_features != t->p.num_features)
+    return rd_error_set("%s has %d features per node but %s has %d", cfg->graph_path,
+                        t->g.num_features, cfg->partition_dir, t->p.num_features);
+  const float *rows = cfg->replicate_features ? t->g.features : t->p.features;
+  const int64_t num_rows = cfg->replicate_features ? t->g.num_nodes : t->p.num_owned;
+  t->local = rows;
+  if (!t->be->host) {  // the rows stay on the device for the whole run
+    const size_t bytes = (size_t)num_rows * t->p.num_features * sizeof(float);
     float *local = t->be->alloc(t->be, bytes);
-    if (local) t->be->upload(t->be, local, t->p.features, bytes);
+    if (local) t->be->upload(t->be, local, rows, bytes);
     t->local = local;
     if (rd_backend_check(t->be))
-      return rd_error_wrap("the partition's %lld feature rows", (long long)t->p.num_owned);
+      return rd_error_wrap("%s %lld feature rows", cfg->replicate_features ? "the graph's" : "the partition's",
+                           (long long)num_rows);
   }
   t->ex = rd_exchange_create(comm, t->p.features, t->p.num_owned, t->p.num_features, cfg->net);
 
@@ -320,6 +332,11 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   t->per_epoch = (T + G - 1) / G;
   t->total_steps = t->per_epoch * cfg->epochs;
   if (cfg->max_steps > 0 && cfg->max_steps < t->total_steps) t->total_steps = cfg->max_steps;
+  const rd_pipeline_config pc = {.g = &t->g, .p = &t->p, .rank = t->rank, .sampler = t->sampler,
+                                 .global_batch = G, .per_epoch = t->per_epoch,
+                                 .total_steps = t->total_steps, .seed = cfg->seed,
+                                 .lookahead = cfg->lookahead};
+  if (!(t->pipeline = rd_pipeline_create(&pc))) return -1;
   return start_prefetcher(t, fanouts, (double)G / (double)T);
 }
 
@@ -328,7 +345,8 @@ static void teardown(trainer *t) {
   rd_trace_writer_abort(t->trace);
   rd_prefetcher_free(&t->pf);
   free(t->preload); free(t->preload_slot); free(t->halo_vip);
-  free(t->remote); free(t->keys); free(t->keys_tmp);
+  rd_pipeline_free(t->pipeline);
+  rd_sampled_free(&t->eval);
   rd_exchange_free(t->ex);
   if (be) {
     rd_backend_adam_free(be, &t->adam);
@@ -344,21 +362,25 @@ static void teardown(trainer *t) {
   rd_sampler_free(t->sampler);
   rd_part_free(&t->p);
   rd_graph_free(&t->g);
-  free(t->seeds); free(t->labels); free(t->req_owner); free(t->req_row);
+  free(t->labels); free(t->req_owner); free(t->req_row);
   free(t->src); free(t->fill); free(t->fetched);
   if (be && be != t->cfg->backend) be->destroy(be);
 }
 
-// One training step on the global batch ids[lo, hi).
-static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, int epoch,
-                      int64_t step, rd_step_metrics *m) {
+// One training step: samples whatever the window lacks (in steady state the
+// one step entering it, step + K), then trains on `step`'s sample.
+static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
   const double t0 = rd_now();
-  const int32_t n = local_seeds(t, ids, lo, hi);
-  const rd_minibatch *mb = rd_sample(t->sampler, t->seeds, n, (uint64_t)epoch, (uint64_t)step);
+  rd_pipeline_advance(t->pipeline, step);
+  const rd_sampled *s = rd_pipeline_at(t->pipeline, step);
+  const rd_minibatch *mb = &s->mb;
+  const int32_t n = s->num_seeds;
+  const int epoch = s->epoch;
   const double t1 = rd_now();
   rd_fetch_stats fs = {0};
   rd_prefetch_metrics pm;
-  if (gather_inputs(t, mb, step, &fs, &pm)) return -1;
+  t->skew = 0;
+  if (gather_inputs(t, s, step, &fs, &pm)) return -1;
   const double t2 = rd_now();
   rd_backend *be = t->be;
   const size_t np = rd_model_num_params(t->model);
@@ -370,10 +392,10 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
                                              rd_hash3(t->cfg->seed, RNG_DROPOUT, (uint64_t)step));
     if (!logits || grow_dev(t, &t->dlogits, &t->cap_dlogits, (int64_t)n * C)) return -1;
     int64_t correct = 0;
-    const double loss = be->softmax_xent(be, logits, t->labels, n, C, t->dlogits, &correct);
+    const double loss = be->softmax_xent(be, logits, s->labels, n, C, t->dlogits, &correct);
     // The local mean becomes this rank's share of the global-batch mean, so
     // that summing gradients over ranks yields the global gradient.
-    const rd_real share = (rd_real)((double)n / (double)(hi - lo));
+    const rd_real share = (rd_real)((double)n / (double)s->global_batch);
     be->scale(be, t->dlogits, (size_t)n * C, share);
     if (rd_backend_check(be) || rd_model_backward(t->model, t->dlogits)) return -1;
     tally[0] = loss * share;
@@ -400,14 +422,16 @@ static int train_step(trainer *t, const rd_node *ids, int64_t lo, int64_t hi, in
                          .bytes_received = fs.bytes_received, .bytes_sent = fs.bytes_sent,
                          .messages = fs.messages, .t_sample = t1 - t0, .t_fetch = t2 - t1,
                          .t_compute = (t3 - t2) + (t5 - t4), .t_allreduce = t4 - t3,
-                         .t_step = t5 - t0, .t_emulated = fs.emulated_seconds, .loss = tally[0],
-                         .acc = tally[1] / (double)(hi - lo), .buffer = pm};
+                         .t_step = t5 - t0, .t_emulated = fs.emulated_seconds,
+                         .t_wait = fs.seconds, .t_skew = t->skew, .loss = tally[0],
+                         .acc = tally[1] / (double)s->global_batch, .buffer = pm};
   rd_prefetcher_record(&t->pf, &pm, t2 - t1, t5 - t0);
+  rd_pipeline_release(t->pipeline, step);
   return 0;
 }
 
 // Collective: whether every rank holds bit-identical parameters.
-static int weights_identical(trainer *t, int *same) {
+static int weights_identical(trainer *t, int *same, uint64_t *digest) {
   const size_t np = rd_model_num_params(t->model);
   rd_real *w = malloc((np + 1) * sizeof *w);
   if (!w) return rd_error_set("out of memory for %zu parameters", np);
@@ -425,6 +449,7 @@ static int weights_identical(trainer *t, int *same) {
   MPI_Allreduce(MPI_IN_PLACE, &lo_h, 1, MPI_UINT64_T, MPI_MIN, t->comm);
   MPI_Allreduce(MPI_IN_PLACE, &hi_h, 1, MPI_UINT64_T, MPI_MAX, t->comm);
   *same = lo_h == hi_h;
+  *digest = lo_h;
   return failed;
 }
 
@@ -440,31 +465,22 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
     teardown(&t);
     return -1;
   }
-  const int64_t T = t.g.num_train, G = (int64_t)cfg->batch_size * t.size;
   const int64_t per_epoch = t.per_epoch, total = t.total_steps;
   res->capacity = t.pf.buf.cfg.capacity;
   res->halo_size = t.p.num_halo;
-  if (preload_buffer(&t, &res->preload_rows)) {
+  if (!cfg->replicate_features && preload_buffer(&t, &res->preload_rows)) {
     teardown(&t);
     return -1;
   }
   res->steps = calloc((size_t)total + 1, sizeof *res->steps);
-  rd_node *perm = malloc((size_t)T * sizeof *perm);
   const double start = rd_now();
   int64_t step = 0;
   for (int epoch = 0; epoch < cfg->epochs && step < total && rc == 0; epoch++) {
-    memcpy(perm, t.g.train, (size_t)T * sizeof *perm);
-    rd_rng r = rd_rng_stream(cfg->seed, RNG_EPOCH, (uint64_t)epoch);
-    for (int64_t i = T - 1; i > 0; i--) {
-      int64_t j = (int64_t)rd_rng_below(&r, (uint64_t)i + 1);
-      rd_node x = perm[i]; perm[i] = perm[j]; perm[j] = x;
-    }
     const double e0 = rd_now();
     const int64_t first = step;
     double loss = 0;
     for (int64_t s = 0; s < per_epoch && step < total && rc == 0; s++, step++) {
-      const int64_t lo = s * G, hi = lo + G < T ? lo + G : T;
-      rc = train_step(&t, perm, lo, hi, epoch, step, &res->steps[step]);
+      rc = train_step(&t, step, &res->steps[step]);
       loss += res->steps[step].loss;
     }
     if (rc) break;
@@ -488,6 +504,11 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   }
   res->num_steps = step;
   res->seconds = rd_now() - start;
+  rd_pipeline_memory win;
+  rd_pipeline_memory_of(t.pipeline, &win);
+  res->lookahead = cfg->lookahead;
+  res->window_peak_bytes = win.peak_bytes;
+  res->window_bytes_per_step = win.bytes_per_step;
   if (cfg->prefetch.policy->drain && t.pf.state)
     res->num_decisions = cfg->prefetch.policy->drain(t.pf.state, &res->decisions);
   if (rc == 0 && t.trace) {
@@ -498,8 +519,7 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   if (rc == 0) rc = evaluate(&t, t.p.test, t.p.num_test, cfg->eval_nodes, &res->test_acc);
   if (rc == 0) rc = evaluate(&t, t.p.train, t.p.num_train, cfg->eval_nodes, &res->train_acc);
   // Data parallelism keeps replicas identical: compare bit patterns.
-  if (rc == 0) rc = weights_identical(&t, &res->weights_identical);
-  free(perm);
+  if (rc == 0) rc = weights_identical(&t, &res->weights_identical, &res->weights_digest);
   teardown(&t);
   return rc;
 }
@@ -557,7 +577,15 @@ int rd_train_gather(MPI_Comm comm, const rd_train_result *res, rd_gathered *g) {
   free(mine);
   int64_t totals[3] = {res->preload_rows, res->capacity, res->halo_size};
   MPI_Reduce(rank == 0 ? MPI_IN_PLACE : totals, totals, 3, MPI_INT64_T, MPI_SUM, 0, comm);
+  int ranks;
+  MPI_Comm_size(comm, &ranks);
+  double per_step = res->window_bytes_per_step;
+  int64_t peak = res->window_peak_bytes;
+  MPI_Reduce(rank == 0 ? MPI_IN_PLACE : &per_step, &per_step, 1, MPI_DOUBLE, MPI_SUM, 0, comm);
+  MPI_Reduce(rank == 0 ? MPI_IN_PLACE : &peak, &peak, 1, MPI_INT64_T, MPI_MAX, 0, comm);
   if (rank != 0) return 0;
+  g->window_bytes_per_step = per_step / ranks;
+  g->window_peak_bytes = peak;
   g->decisions = malloc(((size_t)nd + 1) * sizeof *g->decisions);
   for (int64_t i = 0; i < nd; i++) {
     g->decisions[i] = (rd_rank_decision){all[i].rank, all[i].d};
@@ -584,11 +612,11 @@ int rd_train_write_steps_csv(const rd_gathered *g, const char *path) {
   fprintf(f, "rank,epoch,step,seeds,input_nodes,local_inputs,remote_inputs,rows_fetched,"
              "bytes_received,bytes_sent,messages,t_sample,t_fetch,t_compute,t_allreduce,"
              "t_step,t_emulated,loss,acc,hits,misses,prefetched,evicted,occupancy,replaced,"
-             "t_decide,t_lookup,t_replace\n");
+             "t_decide,t_lookup,t_replace,t_wait,t_skew\n");
   for (int64_t i = 0; i < g->num_steps; i++) {
     const rd_step_metrics *m = &g->steps[i];
     fprintf(f, "%d,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
-               "%.7g,%.5f,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%.6f,%.6f\n",
+               "%.7g,%.5f,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%.6f,%.6f,%.6f,%.6f\n",
             m->rank, m->epoch, (long long)m->step, (long long)m->seeds, (long long)m->input_nodes,
             (long long)m->local_inputs, (long long)m->remote_inputs, (long long)m->rows_fetched,
             (long long)m->bytes_received, (long long)m->bytes_sent, (long long)m->messages,
@@ -597,7 +625,7 @@ int rd_train_write_steps_csv(const rd_gathered *g, const char *path) {
             (long long)m->buffer.prefetched, (long long)m->buffer.evicted,
             (long long)m->buffer.occupancy, m->buffer.replaced, m->buffer.decide_seconds,
             m->buffer.lookup_seconds,
-            m->buffer.replace_seconds);
+            m->buffer.replace_seconds, m->t_wait, m->t_skew);
   }
   if (fclose(f) != 0) return rd_error_set("%s: write failed: %s", path, strerror(errno));
   return 0;

@@ -40,6 +40,11 @@ typedef struct rd_train_config {
   int overlap;                 // device backends: no wait at the step's end, so the next
                                // step's sampling and fetch run while the GPU finishes this
                                // one (its time then shows in the next step's compute)
+  int lookahead;               // K: steps sampled ahead of the one training (0: none)
+  int fetch_barrier;           // diagnostic: an MPI_Barrier before each step's exchange, timed
+                               // apart (t_skew), so t_wait is the exchange alone
+  int replicate_features;      // every rank holds every feature row (from the graph file):
+                               // no buffer, no exchange; the zero-communication bound
   rd_backend *backend;         // where the model, the feature matrix and the buffer
                                // rows live (NULL: the CPU); the caller's, outlives the run
 } rd_train_config;
@@ -57,6 +62,10 @@ typedef struct rd_train_result {
   rd_decision *decisions;  // this rank's agent decisions (none for fixed policies)
   int64_t num_decisions;
   int weights_identical;   // every rank ends with bit-identical parameters
+  uint64_t weights_digest; // a hash of the final parameters' bits (rank 0's)
+  int lookahead;           // K of the sample-ahead window
+  int64_t window_peak_bytes;     // most bytes the window held at once
+  double window_bytes_per_step;  // mean bytes one sampled step holds in the window
 } rd_train_result;
 
 // Collective over `comm`. Returns -1 with rd_error() set on bad input (the
@@ -73,6 +82,8 @@ typedef struct rd_gathered {
   rd_rank_decision *decisions;
   int64_t num_decisions;
   int64_t preload_rows, capacity, halo_size;
+  int64_t window_peak_bytes;     // the most of any rank
+  double window_bytes_per_step;  // the mean over ranks
 } rd_gathered;
 int rd_train_gather(MPI_Comm comm, const rd_train_result *res, rd_gathered *out);
 void rd_gathered_free(rd_gathered *g);
