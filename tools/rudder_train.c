@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "error.h"
 #include "registry.h"
 #include "results.h"
@@ -41,8 +42,10 @@ static rd_backend *make_backend(int device) {
 
 int main(int argc, char **argv) {
   int provided, rank;
+  rd_cpu_fix_blas(argv);  // may re-execute this program: before anything else
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) rd_cpu_check_threads(stderr, "rudder_train (rank 0)");
   rd_train_config cfg;
   rd_train_config_defaults(&cfg);
   rd_prefetch_config *pc = &cfg.prefetch;
