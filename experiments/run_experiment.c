@@ -174,6 +174,8 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
   ATTR("epochs", "%d", m->epochs ? m->epochs : 10);
   ATTR("policy", "%s", r->policy);
   ATTR("policy_impl", "%s", r->ops->name);
+  // Always written, so tables of experiments without a bound have the column.
+  ATTR("replayed", "%d", r->ops->rule == RD_RULE_BELADY);
   ATTR("buffer_fraction", "%g", r->fraction);
   ATTR("seed", "%lld", (long long)r->seed);
   ATTR("alpha", "%g", p && p->alpha ? p->alpha : 0.05);
@@ -323,9 +325,7 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
   none.buffer.misses = rows;
   none.step = -1;
   args keys = {0}, values = {0};
-  attrs_of(e, r, &keys, &values);
-  add(&keys, "replayed");
-  add(&values, "1");
+  attrs_of(e, r, &keys, &values);  // replayed = 1
   const rd_run_record rec = {.run_id = r->id, .attr_keys = (const char *const *)keys.v,
                              .attr_values = (const char *const *)values.v, .num_attrs = keys.n,
                              .res = &res, .ranks = r->ranks, .epochs = 0, .steps = &none,
