@@ -427,7 +427,10 @@ int main(int argc, char **argv) {
     const rd_graph_spec *g = &e.graph[i];
     char need[PATH_MAX] = "";
     if (g->file) snprintf(need, sizeof need, "%s", g->file);
-    if (g->ogb) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    if (g->ogb) {
+      snprintf(need, sizeof need, "%s/raw/data.npz", g->ogb);  // the binary layout (papers100M)
+      if (!exists(need)) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    }
     if (g->snap) snprintf(need, sizeof need, "%s", g->snap);
     if (g->saint) snprintf(need, sizeof need, "%s/adj_full.npz", g->saint);
     if (*need && !exists(need)) {
