@@ -20,6 +20,7 @@
 #include "buffer/replay.h"
 #include "descriptor.h"
 #include "clock.h"
+#include "cpu.h"
 #include "error.h"
 #include "generate.h"
 #include "ogb.h"
@@ -194,14 +195,47 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
 #undef ATTR
 }
 
+// Threads per rank and where the ranks run. T = OMP_NUM_THREADS when set,
+// else this machine's cores / ranks (at least 1), passed to every rank for
+// OpenMP and OpenBLAS. Ranks get T cores each (--map-by slot:PE=T) when
+// they fit, else run unbound: mpirun's default binds each rank to ONE core,
+// where its T threads would queue. [mpi] args that place ranks themselves,
+// or a hostfile (other machines' cores), are left to mpirun. `desc` says
+// what was chosen.
+static void placement(const rd_experiment *e, int ranks, args *a, char *desc, size_t len) {
+  const char *env = getenv("OMP_NUM_THREADS");
+  const int cores = rd_cpu_allowed() > 0 ? rd_cpu_allowed() : 1;
+  int threads = env && atoi(env) > 0 ? atoi(env) : cores / ranks;
+  if (threads < 1) threads = 1;
+  add(a, "-x"); add(a, "OMP_NUM_THREADS=%d", threads);
+  add(a, "-x"); add(a, "OPENBLAS_NUM_THREADS=%d", threads);
+  const char *own = e->mpi_args ? e->mpi_args : "";
+  if (e->hostfile || strstr(own, "--bind-to") || strstr(own, "--map-by") ||
+      strstr(own, "--cpus-per") || strstr(own, "--rank-by")) {
+    snprintf(desc, len, "%d ranks x %d threads, placed by %s", ranks, threads,
+             e->hostfile ? "the hostfile" : "[mpi] args");
+  } else if ((int64_t)ranks * threads <= cores) {
+    add(a, "--map-by"); add(a, "slot:PE=%d", threads);
+    add(a, "--bind-to"); add(a, "core");
+    snprintf(desc, len, "%d ranks x %d thread%s on %d cores: --map-by slot:PE=%d --bind-to core",
+             ranks, threads, threads == 1 ? "" : "s", cores, threads);
+  } else {
+    add(a, "--bind-to"); add(a, "none");
+    snprintf(desc, len, "%d ranks x %d threads on %d cores (oversubscribed): --bind-to none", ranks,
+             threads, cores);
+  }
+}
+
 static void train_args(const rd_experiment *e, const run *r, const char *graph, const char *part,
-                       const char *bin, const char *h5, const char *trace, args *a) {
+                       const char *bin, const char *h5, const char *trace, args *a, char *desc,
+                       size_t desc_len) {
   const rd_model_spec *m = r->model;
   const rd_policy_spec *p = r->spec;
   add(a, "mpirun");
   add(a, "-np");
   add(a, "%d", r->ranks);
   if (e->hostfile) { add(a, "--hostfile"); add(a, "%s", e->hostfile); }
+  placement(e, r->ranks, a, desc, desc_len);
   if (e->mpi_args) {
     char *copy = strdup(e->mpi_args), *save = NULL;
     for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) add(a, "%s", t);
@@ -516,6 +550,7 @@ int main(int argc, char **argv) {
     snprintf(log, sizeof log, "%s/%s.log", logs, r->id);
     remove(h5);
     const double t0 = rd_now();
+    char where[160] = "";
     int status;
     if (r->ops->rule == RD_RULE_BELADY) {
       status = belady_run(&e, r, none_trace, h5) ? 1 : 0;
@@ -525,7 +560,7 @@ int main(int argc, char **argv) {
       }
     } else {
       args a = {0};
-      train_args(&e, r, graph, part, bin, h5, record ? trace : NULL, &a);
+      train_args(&e, r, graph, part, bin, h5, record ? trace : NULL, &a, where, sizeof where);
       status = launch(a.v, log, e.timeout);
       free_args(&a);
     }
@@ -551,9 +586,9 @@ int main(int argc, char **argv) {
     spent += dt;
     done++;
     const int left = n - skipped - done;
-    printf("[%d/%d] %s: %s in %.1f s | ETA %.0f s\n", skipped + done, n, r->id,
+    printf("[%d/%d] %s: %s in %.1f s | ETA %.0f s%s%s\n", skipped + done, n, r->id,
            status == 0 ? "ok" : status == 2 ? "TIMEOUT" : "FAILED (see log)", dt,
-           left * spent / done);
+           left * spent / done, where[0] ? " | " : "", where);
     fflush(stdout);
   }
   printf("%s: %d runs done, %d failed, %d already there -> %s\n", e.path, done, failed, skipped, e.results);
