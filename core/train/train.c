@@ -27,14 +27,6 @@ enum { RNG_DROPOUT = 0xd209 };
 // Evaluation samples with keys no training step uses.
 #define EVAL_EPOCH (UINT64_C(1) << 62)
 
-void rd_train_config_defaults(rd_train_config *c) {
-  // The paper's DistDGL scripts: 2 layers, fanouts 10,25, batch 2000, lr 0.003.
-  *c = (rd_train_config){.num_layers = 2, .fanouts = {10, 25}, .batch_size = 2000, .lr = 0.003,
-                         .epochs = 10, .seed = 1, .verify = 1};
-  c->model = (rd_model_config){.kind = RD_MODEL_SAGE, .num_layers = 2, .hidden = 256, .heads = 4,
-                               .dropout = 0.5f, .seed = 1};
-  rd_prefetch_config_defaults(&c->prefetch);
-}
 
 typedef struct trainer {
   MPI_Comm comm;
