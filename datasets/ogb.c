@@ -15,121 +15,11 @@
 
 #include "error.h"
 #include "graph/csr.h"
+#include "lines.h"
 
-enum { PATH_LEN = 4096, BUF_LEN = 1 << 20 };
+enum { PATH_LEN = 4096 };
 
 static const char NODE_COUNT[] = "the node count in num-node-list.csv.gz";
-
-// Line reader over a gzip file. gzread into one buffer split with memchr, so
-// that a line costs a scan instead of gzgets' per-line copy and length limit.
-typedef struct {
-  gzFile gz;
-  char path[PATH_LEN];
-  char *buf;
-  size_t cap, pos, len;  // unread bytes are buf[pos, len); buf[len] is kept free for a NUL
-  bool eof;
-  int64_t line;     // physical number of the line last returned, for messages
-  int64_t records;  // non-blank lines returned so far
-} reader;
-
-// Moves the unread tail to the front and appends what gzread gives.
-static int refill(reader *r) {
-  r->len -= r->pos;
-  memmove(r->buf, r->buf + r->pos, r->len);
-  r->pos = 0;
-  if (r->cap - r->len < 2) {  // a single line fills the buffer
-    char *grown = realloc(r->buf, 2 * r->cap);
-    if (!grown)
-      return rd_error_set("%s:%lld: out of memory for a line over %zu bytes", r->path,
-                          (long long)r->line + 1, r->len);
-    r->buf = grown;
-    r->cap *= 2;
-  }
-  size_t room = r->cap - 1 - r->len;
-  int got = gzread(r->gz, r->buf + r->len, (unsigned)(room < INT_MAX ? room : INT_MAX));
-  // A truncated stream still returns its data but leaves Z_BUF_ERROR behind,
-  // so the error state must be checked on every read, not only on -1.
-  int err;
-  const char *msg = gzerror(r->gz, &err);
-  if (got < 0 || err != Z_OK) {
-    const size_t plen = strlen(r->path);  // zlib's message starts with the path again
-    if (!strncmp(msg, r->path, plen) && !strncmp(msg + plen, ": ", 2)) msg += plen + 2;
-    return rd_error_set("%s: gzip data truncated or corrupt after line %lld (%s)", r->path,
-                        (long long)r->line, msg);
-  }
-  r->len += (size_t)got;
-  r->eof = got == 0;
-  return 0;
-}
-
-// 1 with *out = the next non-blank line (NUL-terminated, newline and any CR
-// removed), 0 at the end, -1 on a read error. Blank lines are skipped as
-// pandas skips them when OGB's own loader reads these files.
-static int next_line(reader *r, char **out) {
-  for (;;) {
-    char *s = r->buf + r->pos, *end = r->buf + r->len;
-    char *nl = memchr(s, '\n', (size_t)(end - s));
-    if (!nl) {
-      if (!r->eof) {
-        if (refill(r)) return -1;
-        continue;
-      }
-      if (s == end) return 0;
-      nl = end;  // last line without a newline
-    }
-    r->pos = (size_t)(nl - r->buf) + (nl < end);
-    r->line++;
-    if (nl > s && nl[-1] == '\r') nl--;
-    *nl = '\0';
-    if (nl > s) {
-      r->records++;
-      *out = s;
-      return 1;
-    }
-  }
-}
-
-// Called with the 0-based index of each non-blank line; may modify the line.
-typedef int (*line_fn)(const reader *r, int64_t i, char *line, void *ctx);
-
-// Feeds every non-blank line of the gzip file at path `fmt, ...` to fn. With
-// expect >= 0 the file must hold exactly that many lines (`why` says who
-// says so). Afterwards r->path and r->records remain valid for messages.
-__attribute__((format(printf, 6, 7))) static int scan(reader *r, int64_t expect, const char *why,
-                                                      line_fn fn, void *ctx, const char *fmt, ...) {
-  *r = (reader){.cap = BUF_LEN};
-  va_list ap;
-  va_start(ap, fmt);
-  int plen = vsnprintf(r->path, sizeof r->path, fmt, ap);
-  va_end(ap);
-  if (plen < 0 || plen >= (int)sizeof r->path) return rd_error_set("%s...: path too long", r->path);
-  if (!(r->buf = malloc(r->cap))) return rd_error_set("%s: out of memory", r->path);
-  if (!(r->gz = gzopen(r->path, "rb"))) {
-    free(r->buf);
-    return rd_error_set("%s: cannot open: %s", r->path, strerror(errno));
-  }
-  gzbuffer(r->gz, BUF_LEN);
-  char *line;
-  int got;
-  while ((got = next_line(r, &line)) == 1) {
-    if (expect >= 0 && r->records > expect) {
-      got = rd_error_set("%s:%lld: more than %lld lines (%s)", r->path, (long long)r->line,
-                         (long long)expect, why);
-      break;
-    }
-    if (fn(r, r->records - 1, line, ctx)) {
-      got = -1;
-      break;
-    }
-  }
-  gzclose(r->gz);
-  free(r->buf);
-  if (got < 0) return -1;
-  if (expect >= 0 && r->records != expect)
-    return rd_error_set("%s: %lld lines, expected %lld (%s)", r->path, (long long)r->records,
-                        (long long)expect, why);
-  return 0;
-}
 
 static int64_t count_fields(const char *s) {
   int64_t n = 1;
@@ -137,7 +27,7 @@ static int64_t count_fields(const char *s) {
   return n;
 }
 
-static int expect_fields(const reader *r, const char *s, int64_t want) {
+static int expect_fields(const rd_lines *r, const char *s, int64_t want) {
   int64_t n = count_fields(s);
   if (n == want) return 0;
   return rd_error_set("%s:%lld: expected %lld field%s, found %lld", r->path, (long long)r->line,
@@ -145,14 +35,14 @@ static int expect_fields(const reader *r, const char *s, int64_t want) {
 }
 
 // Reports field k (1-based) that starts at s, quoting at most 40 characters of it.
-static int bad_field(const reader *r, const char *s, int64_t k, const char *what) {
+static int bad_field(const rd_lines *r, const char *s, int64_t k, const char *what) {
   int len = (int)strcspn(s, ",");
   return rd_error_set("%s:%lld: field %lld ('%.*s') %s", r->path, (long long)r->line, (long long)k,
                       len < 40 ? len : 40, s, what);
 }
 
 // Parses field k at *s as an integer in [lo, hi) and moves *s past it and its comma.
-static int parse_int(const reader *r, char **s, int k, int64_t lo, int64_t hi, int64_t *v) {
+static int parse_int(const rd_lines *r, char **s, int k, int64_t lo, int64_t hi, int64_t *v) {
   char *end;
   errno = 0;
   long long x = strtoll(*s, &end, 10);
@@ -169,7 +59,7 @@ typedef struct {
   int64_t lo, hi, value;
 } count_ctx;
 
-static int count_line(const reader *r, int64_t i, char *s, void *ctx) {
+static int count_line(const rd_lines *r, int64_t i, char *s, void *ctx) {
   count_ctx *c = ctx;
   (void)i;
   return expect_fields(r, s, 1) || parse_int(r, &s, 1, c->lo, c->hi, &c->value) ? -1 : 0;
@@ -180,7 +70,7 @@ typedef struct {
   rd_node *src, *dst;
 } edge_ctx;
 
-static int edge_line(const reader *r, int64_t i, char *s, void *ctx) {
+static int edge_line(const rd_lines *r, int64_t i, char *s, void *ctx) {
   edge_ctx *e = ctx;
   int64_t u, v;
   if (expect_fields(r, s, 2) || parse_int(r, &s, 1, 0, e->n, &u) ||
@@ -197,7 +87,7 @@ typedef struct {
   float *x;
 } feat_ctx;
 
-static int feat_line(const reader *r, int64_t i, char *s, void *ctx) {
+static int feat_line(const rd_lines *r, int64_t i, char *s, void *ctx) {
   feat_ctx *c = ctx;
   const char *line = s;
   if (i == 0) {  // the first line fixes the width; the rows are allocated once it is known
@@ -228,7 +118,7 @@ typedef struct {
   int32_t *y, max;
 } label_ctx;
 
-static int label_line(const reader *r, int64_t i, char *s, void *ctx) {
+static int label_line(const rd_lines *r, int64_t i, char *s, void *ctx) {
   label_ctx *c = ctx;
   if (expect_fields(r, s, 1)) return -1;
   char *end;
@@ -249,7 +139,7 @@ typedef struct {
   uint8_t *mark, bit;
 } split_ctx;
 
-static int split_line(const reader *r, int64_t i, char *s, void *ctx) {
+static int split_line(const rd_lines *r, int64_t i, char *s, void *ctx) {
   split_ctx *c = ctx;
   int64_t v;
   (void)i;
@@ -263,8 +153,8 @@ static int split_line(const reader *r, int64_t i, char *s, void *ctx) {
 
 static int read_split(const char *dir, const char *split, const char *part, split_ctx *c,
                       rd_node **ids, int64_t *count) {
-  reader r;
-  if (scan(&r, -1, NULL, split_line, c, "%s/split/%s/%s.csv.gz", dir, split, part)) return -1;
+  rd_lines r;
+  if (rd_lines_scan(&r, -1, NULL, split_line, c, "%s/split/%s/%s.csv.gz", dir, split, part)) return -1;
   if (r.records == 0) return rd_error_set("%s: empty split", r.path);
   if (!(*ids = malloc((size_t)r.records * sizeof **ids)))
     return rd_error_set("%s: out of memory", r.path);
@@ -302,12 +192,12 @@ int rd_import_ogb(const char *dir, const char *split_name, const char *out_path)
     if (only_split(dir, only)) return -1;
     split_name = only;
   }
-  reader r;
+  rd_lines r;
   // Bounds keep n within rd_node and the byte size of 2 m CSR entries within size_t.
   count_ctx nodes = {1, (int64_t)INT32_MAX + 1, 0};
   count_ctx edges = {0, (int64_t)(SIZE_MAX / (2 * sizeof(rd_node))), 0};
-  if (scan(&r, 1, "one count", count_line, &nodes, "%s/raw/num-node-list.csv.gz", dir) ||
-      scan(&r, 1, "one count", count_line, &edges, "%s/raw/num-edge-list.csv.gz", dir))
+  if (rd_lines_scan(&r, 1, "one count", count_line, &nodes, "%s/raw/num-node-list.csv.gz", dir) ||
+      rd_lines_scan(&r, 1, "one count", count_line, &edges, "%s/raw/num-edge-list.csv.gz", dir))
     return -1;
   const int64_t n = nodes.value, m = edges.value;
   edge_ctx e = {n, malloc(((size_t)m + 1) * sizeof(rd_node)),
@@ -324,7 +214,7 @@ int rd_import_ogb(const char *dir, const char *split_name, const char *out_path)
                  (long long)m);
     goto done;
   }
-  if (scan(&r, m, "the edge count in num-edge-list.csv.gz", edge_line, &e, "%s/raw/edge.csv.gz",
+  if (rd_lines_scan(&r, m, "the edge count in num-edge-list.csv.gz", edge_line, &e, "%s/raw/edge.csv.gz",
            dir) ||
       rd_csr_from_edges(n, e.src, e.dst, m, &indptr, &indices, &g.num_edges))
     goto done;
@@ -332,8 +222,8 @@ int rd_import_ogb(const char *dir, const char *split_name, const char *out_path)
   free(e.src);
   free(e.dst);
   e.src = e.dst = NULL;
-  if (scan(&r, n, NODE_COUNT, feat_line, &f, "%s/raw/node-feat.csv.gz", dir) ||
-      scan(&r, n, NODE_COUNT, label_line, &l, "%s/raw/node-label.csv.gz", dir))
+  if (rd_lines_scan(&r, n, NODE_COUNT, feat_line, &f, "%s/raw/node-feat.csv.gz", dir) ||
+      rd_lines_scan(&r, n, NODE_COUNT, label_line, &l, "%s/raw/node-label.csv.gz", dir))
     goto done;
   if (l.max < 0) {
     rd_error_set("%s: no node has a label", r.path);

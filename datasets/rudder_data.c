@@ -1,10 +1,13 @@
 // rudder_data: make, import, partition and inspect graphs.
 //   rudder_data generate --preset small -o data/small.rdg
 //   rudder_data import-ogb DIR -o data/ogbn-products.rdg
+//   rudder_data import-snap com-orkut.ungraph.txt.gz -o data/orkut.rdg
+//   rudder_data import-saint DIR -o data/reddit.rdg
 //   rudder_data partition data/small.rdg --parts 4 [--method metis] [--hops 3]
 //   rudder_data info data/small.rdg | data/small.metis4
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,8 @@
 #include "graph/part.h"
 #include "ogb.h"
 #include "partition.h"
+#include "saint.h"
+#include "snap.h"
 
 static double peak_gib(void) {
   struct rusage ru;
@@ -31,23 +36,33 @@ static int die(const char *cmd) {
   return 1;
 }
 
-static int usage(void) {
-  fprintf(stderr,
-          "usage: rudder_data generate (--preset tiny|small|products-sim) [--nodes N] [--edges M]\n"
+static int usage_to(FILE *out, int rc) {
+  fprintf(out,
+          "usage: rudder_data generate --preset NAME [--scale S] [--nodes N] [--edges M]\n"
+          "                            (NAME: tiny, small, products-sim, arxiv-sim, reddit-sim,\n"
+          "                             yelp-sim, orkut-sim, friendster-sim, papers100m-sim;\n"
+          "                             --scale: nodes = S x the real graph's, mean degree kept)\n"
           "                            [--features F] [--classes C] [--communities K]\n"
           "                            [--degree-exponent G] [--intra P] [--label-purity P]\n"
           "                            [--self-signal S] [--neighbour-signal S] [--noise S]\n"
           "                            [--train-fraction F] [--valid-fraction F] [--seed S] -o FILE\n"
           "       rudder_data import-ogb DIR [--split NAME] -o FILE\n"
+          "       rudder_data import-snap EDGES[.gz] [--features F] [--classes C] [--rounds R]\n"
+          "                            [--train-fraction F] [--valid-fraction F] [--noise S]\n"
+          "                            [--seed S] -o FILE   (labels and features generated)\n"
+          "       rudder_data import-saint DIR [--multilabel rare|first] -o FILE\n"
+          "                            (GraphSAINT layout: adj_full.npz feats.npy class_map.json role.json)\n"
           "       rudder_data partition GRAPH --parts P [--method metis|random] [--hops L]\n"
           "                            [--seed S] [-o DIR]   (default DIR: GRAPH minus .rdg + .METHODP)\n"
           "       rudder_data info FILE|PARTITION_DIR\n");
-  return 2;
+  return rc;
 }
+
+static int usage(void) { return usage_to(stderr, 2); }
 
 static int cmd_generate(int argc, char **argv) {
   enum { O_NODES = 256, O_EDGES, O_FEAT, O_CLASSES, O_COMM, O_EXP, O_INTRA, O_PURITY, O_SELF,
-         O_NEIGH, O_NOISE, O_TRAIN, O_VALID, O_SEED };
+         O_NEIGH, O_NOISE, O_TRAIN, O_VALID, O_SEED, O_SCALE };
   static const struct option opts[] = {
       {"preset", required_argument, 0, 'p'},        {"output", required_argument, 0, 'o'},
       {"nodes", required_argument, 0, O_NODES},     {"edges", required_argument, 0, O_EDGES},
@@ -57,8 +72,9 @@ static int cmd_generate(int argc, char **argv) {
       {"self-signal", required_argument, 0, O_SELF}, {"neighbour-signal", required_argument, 0, O_NEIGH},
       {"noise", required_argument, 0, O_NOISE},     {"train-fraction", required_argument, 0, O_TRAIN},
       {"valid-fraction", required_argument, 0, O_VALID}, {"seed", required_argument, 0, O_SEED},
-      {0, 0, 0, 0}};
+      {"scale", required_argument, 0, O_SCALE}, {0, 0, 0, 0}};
   rd_gen_config cfg;
+  double scale;
   const char *out = NULL;
   int have_preset = 0;
   // The preset must be applied before the overrides, wherever it appears.
@@ -93,6 +109,11 @@ static int cmd_generate(int argc, char **argv) {
     case O_TRAIN: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.train_fraction); break;
     case O_VALID: rc = rd_parse_number(name, optarg, -1e300, 1e300, &cfg.valid_fraction); break;
     case O_SEED: rc = rd_parse_int(name, optarg, 0, INT64_MAX, &v); cfg.seed = (uint64_t)v; break;
+    case O_SCALE:  // options apply in order: --scale, then --nodes, changes the node count
+      rc = rd_parse_number(name, optarg, 1e-9, 1, &scale);
+      if (!rc)
+        rd_gen_scale(&cfg, llround((double)(cfg.real_nodes ? cfg.real_nodes : cfg.num_nodes) * scale));
+      break;
     default: return usage();
     }
     if (rc) return die("generate");
@@ -131,6 +152,61 @@ static int cmd_import(int argc, char **argv) {
   if (!out || optind + 1 != argc) return usage();
   const double t0 = rd_now();
   if (rd_import_ogb(argv[optind], split, out)) return die("import-ogb");
+  printf("imported %s -> %s in %.2f s; peak memory %.2f GiB\n", argv[optind], out, rd_now() - t0,
+         peak_gib());
+  return 0;
+}
+
+static int cmd_import_snap(int argc, char **argv) {
+  enum { O_FEAT = 256, O_CLASSES, O_ROUNDS, O_TRAIN, O_VALID, O_NOISE, O_SEED };
+  static const struct option opts[] = {
+      {"output", required_argument, 0, 'o'},        {"features", required_argument, 0, O_FEAT},
+      {"classes", required_argument, 0, O_CLASSES}, {"rounds", required_argument, 0, O_ROUNDS},
+      {"train-fraction", required_argument, 0, O_TRAIN},
+      {"valid-fraction", required_argument, 0, O_VALID}, {"noise", required_argument, 0, O_NOISE},
+      {"seed", required_argument, 0, O_SEED}, {0, 0, 0, 0}};
+  rd_snap_config cfg;
+  rd_snap_defaults(&cfg);
+  const char *out = NULL;
+  int c, rc = 0;
+  int64_t v;
+  while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case O_FEAT: rc = rd_parse_int("features", optarg, 1, 1 << 20, &v); cfg.num_features = (int32_t)v; break;
+    case O_CLASSES: rc = rd_parse_int("classes", optarg, 2, 1 << 20, &v); cfg.num_classes = (int32_t)v; break;
+    case O_ROUNDS: rc = rd_parse_int("rounds", optarg, 0, 1000, &v); cfg.rounds = (int32_t)v; break;
+    case O_TRAIN: rc = rd_parse_number("train-fraction", optarg, 1e-9, 1, &cfg.train_fraction); break;
+    case O_VALID: rc = rd_parse_number("valid-fraction", optarg, 0, 1, &cfg.valid_fraction); break;
+    case O_NOISE: rc = rd_parse_number("noise", optarg, 0, 1e6, &cfg.noise); break;
+    case O_SEED: rc = rd_parse_int("seed", optarg, 0, INT64_MAX, &v); cfg.seed = (uint64_t)v; break;
+    default: return usage();
+    }
+    if (rc) return die("import-snap");
+  }
+  if (!out || optind + 1 != argc) return usage();
+  const double t0 = rd_now();
+  if (rd_import_snap(argv[optind], &cfg, out)) return die("import-snap");
+  printf("imported %s -> %s in %.2f s; peak memory %.2f GiB\n", argv[optind], out, rd_now() - t0,
+         peak_gib());
+  return 0;
+}
+
+static int cmd_import_saint(int argc, char **argv) {
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                       {"multilabel", required_argument, 0, 'm'},
+                                       {0, 0, 0, 0}};
+  rd_multilabel_map map = RD_MULTILABEL_RARE;
+  const char *out = NULL;
+  int c;
+  while ((c = getopt_long(argc, argv, "o:m:", opts, NULL)) != -1) {
+    if (c == 'o') out = optarg;
+    else if (c == 'm') { if (rd_multilabel_parse(optarg, &map)) return die("import-saint"); }
+    else return usage();
+  }
+  if (!out || optind + 1 != argc) return usage();
+  const double t0 = rd_now();
+  if (rd_import_saint(argv[optind], map, out)) return die("import-saint");
   printf("imported %s -> %s in %.2f s; peak memory %.2f GiB\n", argv[optind], out, rd_now() - t0,
          peak_gib());
   return 0;
@@ -233,6 +309,14 @@ static int info_graph(const char *path) {
          (long long)deg[0], (long long)deg[n / 2], (double)g.num_edges / (double)n,
          (long long)deg[(n * 99) / 100], (long long)deg[n - 1],
          100.0 * (double)top / (double)(g.num_edges ? g.num_edges : 1));
+  if (g.provenance) {
+    printf("provenance:\n");
+    for (const char *p = g.provenance; *p;) {
+      const size_t len = strcspn(p, "\n");
+      printf("  %.*s\n", (int)len, p);
+      p += len + (p[len] == '\n');
+    }
+  }
   free(deg);
   free(hist);
   rd_graph_free(&g);
@@ -273,6 +357,9 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "generate") == 0) return cmd_generate(argc - 1, argv + 1);
   if (strcmp(cmd, "import-ogb") == 0) return cmd_import(argc - 1, argv + 1);
+  if (strcmp(cmd, "import-snap") == 0) return cmd_import_snap(argc - 1, argv + 1);
+  if (strcmp(cmd, "import-saint") == 0) return cmd_import_saint(argc - 1, argv + 1);
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return usage_to(stdout, 0);
   if (strcmp(cmd, "partition") == 0) return cmd_partition(argc - 1, argv + 1);
   if (strcmp(cmd, "info") == 0) return cmd_info(argc - 1, argv + 1);
   return usage();

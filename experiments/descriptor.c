@@ -30,7 +30,8 @@ static const key_def graph_keys[] = {
     K(rd_graph_spec, ogb, T_STR, 0, 0),    K(rd_graph_spec, split, T_STR, 0, 0),
     K(rd_graph_spec, partition, T_STR, 0, 0), K(rd_graph_spec, hops, T_INT, 1, 254),
     K(rd_graph_spec, nodes, T_I64, 2, 2147483647.0), K(rd_graph_spec, edges, T_I64, 1, 1e12),
-    K(rd_graph_spec, seed, T_I64, 0, 9e15), {0}};
+    K(rd_graph_spec, seed, T_I64, 0, 9e15), K(rd_graph_spec, scale, T_F64, 1e-9, 1),
+    K(rd_graph_spec, snap, T_STR, 0, 0),   K(rd_graph_spec, saint, T_STR, 0, 0), {0}};
 static const key_def model_keys[] = {
     K(rd_model_spec, kind, T_STR, 0, 0),      K(rd_model_spec, fanouts, T_STR, 0, 0),
     K(rd_model_spec, hidden, T_INT, 1, 1e5),  K(rd_model_spec, heads, T_INT, 1, 64),
@@ -248,8 +249,11 @@ static int finish(rd_experiment *e) {
     if (!g)
       return rd_error_set("%s:%d: [sweep] graphs: '%s' has no [graph %s] section", p, e->graphs_line,
                           e->graphs[i], e->graphs[i]);
-    if (!!g->preset + !!g->file + !!g->ogb != 1)
-      return rd_error_set("%s: [graph %s] needs exactly one of preset, file, ogb", p, g->name);
+    if (!!g->preset + !!g->file + !!g->ogb + !!g->snap + !!g->saint != 1)
+      return rd_error_set("%s: [graph %s] needs exactly one of preset, file, ogb, snap, saint", p,
+                          g->name);
+    if (!g->preset && (g->scale || g->nodes || g->edges))
+      return rd_error_set("%s: [graph %s] scale, nodes and edges apply to a preset only", p, g->name);
     if (g->partition && strcmp(g->partition, "metis") && strcmp(g->partition, "random"))
       return rd_error_set("%s: [graph %s] partition: '%s' is not metis or random", p, g->name, g->partition);
   }
@@ -288,6 +292,7 @@ void rd_experiment_free(rd_experiment *e) {
   for (int i = 0; i < e->num_graph_specs; i++) {
     rd_graph_spec *g = &e->graph[i];
     free(g->preset); free(g->file); free(g->ogb); free(g->split); free(g->partition);
+    free(g->snap); free(g->saint);
   }
   for (int i = 0; i < e->num_model_specs; i++) { free(e->model[i].kind); free(e->model[i].fanouts); }
   for (int i = 0; i < e->num_policy_specs; i++) {

@@ -11,10 +11,13 @@
 
 typedef struct rd_graph_spec {
   char name[64];
-  char *preset, *file, *ogb, *split;  // exactly one of preset / file / ogb
+  char *preset, *file, *ogb, *split;  // exactly one of preset / file / ogb / snap / saint
+  char *snap, *saint;                 // SNAP edge list; GraphSAINT directory (Reddit, Yelp)
   char *partition;                    // metis | random
   int hops;
   int64_t nodes, edges;               // generator overrides (0: the preset's)
+  double scale;                       // generator: nodes = scale x the real (or preset) nodes,
+                                      // mean degree kept (0: the preset's size)
   uint64_t seed;
 } rd_graph_spec;
 

@@ -19,7 +19,7 @@ typedef struct summary_row {
   double seconds, seconds_per_epoch, loss, train_acc, valid_acc, test_acc;
   int64_t remote_inputs, hits, misses, prefetched, rows_fetched, preload_rows, rows_moved, bytes,
       messages;
-  double hit_rate, t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated, t_decide;
+  double hit_rate, t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated, t_decide, t_wait;
   int64_t capacity, halo_size, decisions, decisions_valid, decisions_fallback;
   double decision_latency;
   int32_t weights_identical;
@@ -35,7 +35,7 @@ typedef struct step_row {
   double t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated, loss, acc;
   int64_t hits, misses, prefetched, evicted, occupancy;
   int32_t replaced;
-  double t_decide, t_lookup, t_replace;
+  double t_decide, t_lookup, t_replace, t_wait, t_skew;
 } step_row;
 
 typedef struct decision_row {
@@ -151,7 +151,7 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
       F(summary_row, decisions_valid, I64), F(summary_row, decisions_fallback, I64),
       F(summary_row, decision_latency, F64), F(summary_row, weights_identical, I32),
       F(summary_row, window_steps, I32), F(summary_row, window_bytes_per_step, F64),
-      F(summary_row, window_peak_bytes, I64)};
+      F(summary_row, window_peak_bytes, I64), F(summary_row, t_wait, F64)};
   const field step_fields[] = {
       F(step_row, rank, I32), F(step_row, epoch, I32), F(step_row, step, I64),
       F(step_row, seeds, I64), F(step_row, input_nodes, I64), F(step_row, local_inputs, I64),
@@ -162,7 +162,7 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
       F(step_row, loss, F64), F(step_row, acc, F64), F(step_row, hits, I64),
       F(step_row, misses, I64), F(step_row, prefetched, I64), F(step_row, evicted, I64),
       F(step_row, occupancy, I64), F(step_row, replaced, I32), F(step_row, t_decide, F64), F(step_row, t_lookup, F64),
-      F(step_row, t_replace, F64)};
+      F(step_row, t_replace, F64), F(step_row, t_wait, F64), F(step_row, t_skew, F64)};
   hid_t raw_type = H5Tcopy(H5T_C_S1);
   H5Tset_size(raw_type, RAW_LEN);
   const field decision_fields[] = {
@@ -191,7 +191,8 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
                           m->messages, m->t_sample, m->t_fetch, m->t_compute, m->t_allreduce,
                           m->t_step, m->t_emulated, m->loss, m->acc, b->hits, b->misses,
                           b->prefetched, b->evicted, b->occupancy, b->replaced,
-                          b->decide_seconds, b->lookup_seconds, b->replace_seconds};
+                          b->decide_seconds, b->lookup_seconds, b->replace_seconds, m->t_wait,
+                          m->t_skew};
     sum.remote_inputs += m->remote_inputs;
     sum.hits += b->hits;
     sum.misses += b->misses;
@@ -205,12 +206,13 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
     sum.t_allreduce += m->t_allreduce;
     sum.t_step += m->t_step;
     sum.t_emulated += m->t_emulated;
+    sum.t_wait += m->t_wait;
     sum.t_decide += b->decide_seconds;
   }
   if (ns > 0) {  // per rank and step
     sum.t_sample /= (double)ns; sum.t_fetch /= (double)ns; sum.t_compute /= (double)ns;
     sum.t_allreduce /= (double)ns; sum.t_step /= (double)ns; sum.t_emulated /= (double)ns;
-    sum.t_decide /= (double)ns;
+    sum.t_decide /= (double)ns; sum.t_wait /= (double)ns;
   }
   sum.rows_moved = sum.rows_fetched + sum.preload_rows;
   sum.hit_rate = sum.remote_inputs ? (double)sum.hits / (double)sum.remote_inputs : 0;

@@ -5,6 +5,7 @@
 // loses nothing already written. Re-running skips completed runs.
 //   run_experiment exp/quickstart.ini [--dry-run] [--no-plots]
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@
 #include "error.h"
 #include "generate.h"
 #include "ogb.h"
+#include "saint.h"
+#include "snap.h"
 #include "partition.h"
 #include "registry.h"
 #include "results.h"
@@ -53,6 +56,18 @@ static int mkdirs(const char *path) {
 
 static int exists(const char *path) { return access(path, F_OK) == 0; }
 
+// The generator settings of a preset spec: the preset, then scale, then the
+// explicit node and edge counts.
+static int graph_config(const rd_graph_spec *g, rd_gen_config *cfg) {
+  if (rd_gen_preset(g->preset, cfg)) return rd_error_wrap("[graph %s] preset", g->name);
+  if (g->scale)
+    rd_gen_scale(cfg, llround((double)(cfg->real_nodes ? cfg->real_nodes : cfg->num_nodes) * g->scale));
+  if (g->nodes) cfg->num_nodes = g->nodes;
+  if (g->edges) cfg->num_edges = g->edges;
+  if (g->seed) cfg->seed = (uint64_t)g->seed;
+  return 0;
+}
+
 // The graph file of a spec, made (generated or imported) when absent.
 static int prepare_graph(const rd_experiment *e, const rd_graph_spec *g, char *path, size_t n) {
   if (g->file) {
@@ -66,12 +81,20 @@ static int prepare_graph(const rd_experiment *e, const rd_graph_spec *g, char *p
     printf("importing %s -> %s\n", g->ogb, path);
     return rd_import_ogb(g->ogb, g->split, path);
   }
+  if (g->snap) {
+    printf("importing %s -> %s\n", g->snap, path);
+    rd_snap_config sc;
+    rd_snap_defaults(&sc);
+    if (g->seed) sc.seed = (uint64_t)g->seed;
+    return rd_import_snap(g->snap, &sc, path);
+  }
+  if (g->saint) {
+    printf("importing %s -> %s\n", g->saint, path);
+    return rd_import_saint(g->saint, RD_MULTILABEL_RARE, path);
+  }
   rd_gen_config cfg;
-  if (rd_gen_preset(g->preset, &cfg)) return rd_error_wrap("[graph %s] preset", g->name);
-  if (g->nodes) cfg.num_nodes = g->nodes;
-  if (g->edges) cfg.num_edges = g->edges;
-  if (g->seed) cfg.seed = (uint64_t)g->seed;
-  printf("generating %s (%s)\n", path, g->preset);
+  if (graph_config(g, &cfg)) return -1;
+  printf("generating %s (%s, scale %g)\n", path, g->preset, rd_gen_scale_of(&cfg));
   fflush(stdout);
   rd_graph gr;
   if (rd_generate(&cfg, &gr)) return rd_error_wrap("[graph %s]", g->name);
@@ -128,6 +151,20 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
 #define ATTR(k, ...) (add(keys, "%s", k), add(values, __VA_ARGS__))
   ATTR("experiment", "%s", e->name);
   ATTR("graph", "%s", r->graph->name);
+  // Where the graph came from and at what size: twins are scaled-down
+  // stand-ins, and a figure must say so.
+  rd_gen_config gc;
+  if (r->graph->preset && graph_config(r->graph, &gc) == 0) {
+    ATTR("graph_source", "generated:%s", r->graph->preset);
+    ATTR("twin_of", "%s", gc.twin_of ? gc.twin_of : "");
+    ATTR("graph_scale", "%g", rd_gen_scale_of(&gc));
+    ATTR("graph_nodes", "%lld", (long long)gc.num_nodes);
+  } else {
+    ATTR("graph_source", "%s", r->graph->ogb ? "ogb" : r->graph->snap ? "snap" : r->graph->saint ? "graphsaint" : "file");
+    ATTR("twin_of", "%s", "");
+    ATTR("graph_scale", "%g", 1.0);
+    ATTR("graph_nodes", "%lld", 0LL);
+  }
   ATTR("partition", "%s", r->graph->partition ? r->graph->partition : "metis");
   ATTR("ranks", "%d", r->ranks);
   ATTR("model", "%s", m->name);
@@ -412,10 +449,12 @@ int main(int argc, char **argv) {
     char need[PATH_MAX] = "";
     if (g->file) snprintf(need, sizeof need, "%s", g->file);
     if (g->ogb) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    if (g->snap) snprintf(need, sizeof need, "%s", g->snap);
+    if (g->saint) snprintf(need, sizeof need, "%s/adj_full.npz", g->saint);
     if (*need && !exists(need)) {
       fprintf(stderr, "run_experiment: %s: [graph %s] %s: %s does not exist%s\n", e.path, g->name,
-              g->file ? "file" : "ogb", need,
-              g->ogb ? " (download the OGB dataset first: see README, 'Real OGB datasets')" : "");
+              g->file ? "file" : g->ogb ? "ogb" : g->snap ? "snap" : "saint", need,
+              g->file ? "" : " (download the dataset first: see docs/REPRODUCTION.md, 'Real datasets')");
       goto out;
     }
   }

@@ -18,7 +18,10 @@ static inline rd_window llm_window(int64_t step) {
                      .capacity = 2500, .halo_size = 10000, .occupancy = 2500, .stale = 1800,
                      .len = 25, .hit_rate = 0.12, .hit_rate_prev = 0.18, .remote_per_step = 1100,
                      .misses_per_step = 900, .rows_fetched_per_step = 900, .evicted_per_step = 0,
-                     .fetch_seconds_per_step = 0.012, .step_seconds_per_step = 0.08};
+                     .fetch_seconds_per_step = 0.012, .step_seconds_per_step = 0.08,
+                     .accesses_per_step = 1000, .accesses_prev_per_step = 1000,
+                     .last_accesses = 1000, .last_hits = 120, .last_misses = 900,
+                     .last_rows_fetched = 900};
 }
 
 typedef struct llm_policy {

@@ -112,6 +112,21 @@ static void shifting_trace(rd_trace *t, int64_t halo, int64_t steps) {
   free(used);
 }
 
+// A probe around the served policy records the window of every decision
+// point, so that each served decision can be checked against the model's
+// offline prediction on the same features, also after the served run left
+// the collector's path.
+static const rd_policy_ops *probed;
+static rd_window seen[1024];
+static int64_t num_seen;
+static int probe_create(const rd_policy_params *p, void **state) { return probed->create(p, state); }
+static void probe_decide(void *state, const rd_policy_params *p, const rd_window *w, rd_replace *out) {
+  if (rd_clf_decision_point(w->step, p->period) && num_seen < 1024) seen[num_seen++] = *w;
+  probed->decide(state, p, w, out);
+}
+static void probe_destroy(void *state) { probed->destroy(state); }
+static int64_t probe_drain(void *state, rd_decision **out) { return probed->drain(state, out); }
+
 static void serve(const rd_policy_ops *ops, const rd_clf_backend *b, const rd_trace *t,
                   const rd_prefetch_config *c, const rd_clf_sample *s, int64_t n) {
   float *x = malloc((size_t)n * sizeof s->x);
@@ -123,33 +138,52 @@ static void serve(const rd_policy_ops *ops, const rd_clf_backend *b, const rd_tr
   rd_clf_model m;
   CHECK(rd_clf_train(&m, b, x, y, n, 1) == 0 && rd_clf_save(&m, "clf.model") == 0, "%s: %s",
         b->name, rd_error());
+  // Offline scores come from the model as saved, which is what is served:
+  // libsvm writes support vectors with 8 significant digits, so an SVM read
+  // back scores in the 6th digit differently from the one in memory.
+  rd_clf_free(&m);
+  CHECK(rd_clf_load(&m, b, "clf.model") == 0, "%s: %s", b->name, rd_error());
   rd_prefetch_config sc = *c;
-  sc.policy = ops;
+  const rd_policy_ops probe = {.name = ops->name, .uses_buffer = 1, .init = ops->init, .rule = ops->rule,
+                               .create = probe_create, .decide = probe_decide, .destroy = probe_destroy,
+                               .drain = probe_drain};
+  probed = ops;
+  num_seen = 0;
+  sc.policy = &probe;
   sc.params.options = "model=clf.model";
   rd_clf_replay_result r;
   CHECK(rd_clf_replay(t, &sc, &r) == 0, "%s: %s", ops->name, rd_error());
-  CHECK(r.num_decisions == n, "%s: %lld decisions at %lld decision points", ops->name,
+  CHECK(r.num_decisions == n && num_seen == n, "%s: %lld decisions at %lld decision points", ops->name,
         (long long)r.num_decisions, (long long)n);
-  // Served and collected states agree up to the first decision that differs
-  // from the label the collector followed; so far the scores must agree.
-  int64_t same = 0;  // decisions so far that took the collector's action
+  // Every decision point: the served score is the model's offline score on
+  // the features of the window it was served (no train/serve skew). Until
+  // the first decision that differs from the label the collector followed,
+  // the served run is in the collector's states: the features are equal too.
+  int64_t same = 0, diverged = -1, replaced = 0;
   for (int64_t i = 0; i < n; i++) {
     const rd_decision *d = &r.decisions[i];
+    float x[RD_CLF_FEATURES];
+    rd_clf_features(&seen[i], &sc.params, x);
     double score;
-    const int p = rd_clf_predict(&m, s[i].x, &score);
+    const int p = rd_clf_predict(&m, x, &score);
     char offline[64];
     snprintf(offline, sizeof offline, "%.6g", score);
     CHECK(d->valid && d->step_posted == s[i].step && d->step_applied == s[i].step &&
-              d->latency_seconds > 0 && d->fraction == (float)c->params.fraction,
+              seen[i].step == s[i].step && d->latency_seconds > 0 && d->fraction == (float)c->params.fraction,
           "%s: decision %lld is logged as made", ops->name, (long long)i);
-    if (same < i) continue;
-    CHECK(!strcmp(d->raw, offline) && d->replace == p,
-          "%s: step %lld served '%s' (%d), offline '%s' (%d)", ops->name, (long long)s[i].step,
-          d->raw, d->replace, offline, p);
-    same += d->replace == s[i].label;
+    CHECK(!strcmp(d->raw, offline) && d->replace == p, "%s: step %lld served '%s' (%d), offline '%s' (%d)",
+          ops->name, (long long)s[i].step, d->raw, d->replace, offline, p);
+    if (diverged < 0)
+      CHECK(!memcmp(x, s[i].x, sizeof x), "%s: step %lld: served features differ from the collected ones",
+            ops->name, (long long)s[i].step);
+    if (diverged < 0 && d->replace != s[i].label) diverged = i;
+    same += diverged < 0;
+    replaced += d->replace;
   }
-  printf("%s: served scores equal offline ones at the first %lld decision points\n", ops->name,
-         (long long)(same < n ? same + 1 : n));
+  printf("%s: served scores equal offline ones at all %lld decision points (%lld replace); features equal "
+         "the collected ones at the first %lld\n", ops->name, (long long)n, (long long)replaced,
+         (long long)(diverged < 0 ? n : diverged + 1));
+  (void)same;
   for (int64_t i = 0; i < r.num_decisions; i++) free(r.decisions[i].raw);
   free(r.decisions);
   free(x);

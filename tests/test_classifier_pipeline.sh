@@ -45,6 +45,24 @@ accuracy() { awk -v r="$2" '$1 ~ "^" r { print $2 }' "$1"; }
 # within A B N P: A >= B - 2 standard errors of an accuracy P over N points.
 within() { awk -v a="$1" -v b="$2" -v n="$3" -v p="$4" 'BEGIN { exit !(a >= b - 2 * sqrt(p * (1 - p) / n)) }'; }
 
+# beats_keep EVAL: the model's choices fetch fewer rows over the horizons
+# than keeping at every decision point (the majority, 0, of these samples)
+# does. A model that always answers keep ties and is rejected: accuracy
+# alone would pass it (the majority is ~80% of the points).
+beats_keep() {
+  awk '$1 == "model" { rows = $6 } $1 == "majority=0" { keep = $6 }
+    END { if (keep == "") print "the majority is not keep: cannot compare"; exit !(keep != "" && rows < keep) }' "$1"
+}
+# The check rejects what it must: a model trained on samples labelled keep
+# but one (training needs both classes) answers keep everywhere, so its
+# horizon rows are exactly the majority's.
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $(NF-2) = NR == 2 } { print }' "$DATA/clf.csv" > "$DATA/clf_keep.csv"
+"$C/rudder_classifier" train --model xgboost "$DATA/clf_keep.csv" -o "$DATA/clf_keep.xgboost" > /dev/null
+"$C/rudder_classifier" evaluate --model xgboost "$DATA/clf_keep.xgboost" "$DATA/clf.csv" > "$DATA/clf_keep.eval"
+awk '$1 == "model" { rows = $6 } $1 == "majority=0" { keep = $6 } END { exit !(rows == keep) }' "$DATA/clf_keep.eval" \
+  || fail "the model trained on keep labels did not keep everywhere: $(cat "$DATA/clf_keep.eval")"
+! beats_keep "$DATA/clf_keep.eval" || fail "a model that always answers keep was accepted: $(cat "$DATA/clf_keep.eval")"
+
 declare -A policy=([xgboost]=xgb [xgboost-rf]=rf [svm]=svm [linear]=linear [fann]=fann)
 for model in xgboost xgboost-rf svm linear fann; do
   "$C/rudder_classifier" train --model $model "$DATA/clf.csv" -o "$DATA/clf.$model" | tee "$DATA/clf.$model.out"
@@ -66,6 +84,7 @@ for model in xgboost xgboost-rf svm linear fann; do
     $1 ~ /^majority/ { maj = $2 } $1 == "oracle" { orows = $6 }
     END { exit !(acc >= maj - 2 * sqrt(maj * (1 - maj) / n) && orows <= rows) }' "$DATA/clf.$model.eval" \
     || fail "$model: evaluate: $(cat "$DATA/clf.$model.eval")"
+  beats_keep "$DATA/clf.$model.eval" || fail "$model: no fewer rows than always keeping: $(cat "$DATA/clf.$model.eval")"
 
   # Served over every trace: rows moved (fetched + preloaded) against none,
   # decisions at every decision point, all valid.

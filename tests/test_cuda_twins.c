@@ -1,8 +1,6 @@
 // The CPU twins of the CUDA backend (core/backend/twins.c), on every machine:
 // the gather and the buffer's row fill against element-by-element loops (and
-// rd_scale, ops/elementwise.h, against its definition); the slot lookup and
-// the SCORE rule's touch against the real buffer (rd_buffer_step, bit for bit,
-// over random steps with replacements churning the slots); the block
+// rd_scale, ops/elementwise.h, against its definition); the block
 // transpose against a brute-force scan, on random blocks (empty rows,
 // repeated sources) and on real sampled blocks of `tiny`.
 #include <stdlib.h>
@@ -82,65 +80,6 @@ static void check_scale(rd_rng *r) {
   CHECK(memcmp(x, want, sizeof x) == 0, "scale");
 }
 
-// n distinct halo indices in random order, about a tenth of them replaced by
-// -1 (remote nodes outside the halo), as the prefetcher passes them.
-static void accesses(rd_rng *r, int32_t *perm, int64_t halo, int64_t n, int32_t *out) {
-  for (int64_t i = 0; i < n; i++) {
-    const int64_t j = i + (int64_t)rd_rng_below(r, (uint64_t)(halo - i));
-    const int32_t t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-    out[i] = rd_rng_below(r, 10) == 0 ? -1 : perm[i];
-  }
-}
-
-static void check_buffer(rd_rng *r) {
-  const int64_t halo = 3000, cap = 700, n = 900;
-  rd_buffer b;
-  const rd_buffer_config cfg = {.capacity = cap, .alpha = 0.05, .delta = 3, .rule = RD_RULE_SCORE};
-  CHECK(rd_buffer_init(&b, halo, &cfg) == 0, "%s", rd_error());
-  int32_t *perm = malloc(halo * sizeof *perm), *h = malloc(n * sizeof *h), *slot = malloc(n * sizeof *slot);
-  int32_t *placed_slot = malloc(cap * sizeof *placed_slot), *placed_halo = malloc(cap * sizeof *placed_halo);
-  for (int64_t i = 0; i < halo; i++) perm[i] = (int32_t)i;
-  CHECK(rd_buffer_preload(&b, perm, cap / 2, 0, placed_slot, placed_halo) == cap / 2, "preload");
-  int64_t *last_hit = malloc(cap * sizeof *last_hit), *uses = malloc(cap * sizeof *uses);
-  int64_t *miss_step = malloc(halo * sizeof *miss_step);
-  float *miss_score = malloc(halo * sizeof *miss_score);
-  rd_buffer_plan plan = {0};
-  int64_t compared = 0, total_hits = 0;
-  for (int64_t step = 1; step <= 40; step++) {
-    accesses(r, perm, halo, n, h);
-    const int replace = step % 4 == 0;
-    // The twins run on copies of the state before the step.
-    memcpy(last_hit, b.last_hit, cap * sizeof *last_hit);
-    memcpy(uses, b.uses, cap * sizeof *uses);
-    memcpy(miss_step, b.miss_step, halo * sizeof *miss_step);
-    memcpy(miss_score, b.miss_score, halo * sizeof *miss_score);
-    const int64_t hits = rd_slot_lookup(b.slot_of, h, n, slot);
-    for (int64_t i = 0; i < n; i++)
-      CHECK(slot[i] == (h[i] < 0 ? -1 : b.slot_of[h[i]]), "lookup of access %lld", (long long)i);
-    rd_score_touch(h, slot, n, step, b.log_keep, last_hit, uses, miss_score, miss_step);
-    const rd_replace rep = {.replace = replace, .fraction = 0.3};
-    rd_buffer_step(&b, h, NULL, n, step, &rep, &plan);
-    CHECK(hits == plan.hits && memcmp(slot, plan.slot, n * sizeof *slot) == 0,
-          "step %lld: lookup = rd_buffer_step's hits and slots", (long long)step);
-    total_hits += hits;
-    if (replace) continue;  // a replacement changes the state after the touch
-    CHECK(memcmp(last_hit, b.last_hit, cap * sizeof *last_hit) == 0 &&
-              memcmp(uses, b.uses, cap * sizeof *uses) == 0,
-          "step %lld: slot stamps and uses = rd_buffer_step's", (long long)step);
-    CHECK(memcmp(miss_step, b.miss_step, halo * sizeof *miss_step) == 0 &&
-              memcmp(miss_score, b.miss_score, halo * sizeof *miss_score) == 0,
-          "step %lld: candidate scores = rd_buffer_step's, bit for bit", (long long)step);
-    compared++;
-  }
-  CHECK(compared == 30 && total_hits > 1000, "the steps exercised hits (%lld)", (long long)total_hits);
-  rd_buffer_plan_free(&plan);
-  rd_buffer_free(&b);
-  free(perm); free(h); free(slot); free(placed_slot); free(placed_halo);
-  free(last_hit); free(uses); free(miss_step); free(miss_score);
-}
-
 static void check_transpose(const rd_block *b) {
   int64_t *tindptr = malloc(((size_t)b->num_src + 1) * sizeof *tindptr);
   int64_t *tedge = malloc(((size_t)b->num_edges + 1) * sizeof *tedge);
@@ -171,7 +110,6 @@ int main(void) {
   check_fill(&r, 16);
   check_fill(&r, 13);
   check_scale(&r);
-  check_buffer(&r);
 
   rd_block b = random_block(&r, 50, 120, 12);
   check_transpose(&b);
@@ -193,6 +131,6 @@ int main(void) {
   for (int l = 0; l < mb->num_layers; l++) check_transpose(&mb->blocks[l]);
   rd_sampler_free(s);
   rd_gen_free(&g);
-  printf("cuda twins: gather, fill, scale, lookup, score touch, transpose OK\n");
+  printf("cuda twins: gather, fill, scale, transpose OK\n");
   return 0;
 }

@@ -90,9 +90,15 @@ for _ in $(seq 600); do
   [ -f results/t.h5 ] && [ "$("$BIN/experiments/rudder_export" results/t.h5 --all | wc -l)" -ge 3 ] && break
   sleep 0.1
 done
-kill -9 $pid 2>/dev/null || true
+# The whole tree, by process id (its mpirun and ranks would outlive it),
+# gathered before the kill orphans them.
+tree() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo "$c"; tree "$c"; done; }
+victims="$pid $(tree $pid)"
+kill -9 $victims 2>/dev/null || true
 wait $pid 2>/dev/null || true
-pkill -9 -f "rudder_train.*results/t.h5" 2>/dev/null || true
+for v in $victims; do
+  for _ in $(seq 100); do kill -0 "$v" 2>/dev/null || break; sleep 0.05; done
+done
 h5dump -H results/t.h5 > /dev/null || fail "the results file is unreadable after SIGKILL"
 have=$("$BIN/experiments/rudder_export" results/t.h5 --all | tail -n +2 | wc -l)
 [ "$have" -ge 2 ] || fail "expected completed runs to survive the kill, found $have"

@@ -138,7 +138,13 @@ static void agent_answers(fault_server *f) {
   CHECK(run.applied_step > 1000 && run.action.replace == 1 && run.action.fraction == 0.25, "answer applied");
   // Applied once: the next steps keep the buffer.
   rd_replace out;
-  const rd_window w = llm_window(run.applied_step + 1);
+  // The step it was applied to refilled 625 slots (600 evicted) and moved
+  // those rows beside its 900 misses.
+  rd_window w = llm_window(run.applied_step + 1);
+  w.last_filled = 625;
+  w.last_evicted = 600;
+  w.last_rows_fetched = 1525;
+  w.last_hits = 300;
   p.ops->decide(p.state, &p.params, &w, &out);
   CHECK(out.replace == 0, "an answer acts on one step only");
   rd_decision *d;
@@ -148,7 +154,12 @@ static void agent_answers(fault_server *f) {
   // The next prompt shows the decision and its measured effect.
   char *system, *user;
   CHECK(rd_llm_agent_render(p.state, &w, &system, &user) == 0, "render");
-  CHECK(strstr(user, "- step 1000: replace 25% -> hit rate +0.0 pts"), "history line: %s", user);
+  // Its effect is measured on spans that do not overlap: the steps before
+  // it was applied (900 rows, 12% hits each) against the one after.
+  char want[160];
+  snprintf(want, sizeof want, "- step 1000: replace 25%% (625 slots refilled) -> rows fetched/step 900 before, "
+           "1525 after (+69%%); hit rate 12.0%% -> 30.0%% (%lld, 1 steps)", (long long)(run.applied_step - 999));
+  CHECK(strstr(user, want), "history line: want '%s' in:\n%s", want, user);
   CHECK(strstr(system, "2500 of the 10000 remote nodes"), "buffer facts: %s", system);
   free(system);
   free(user);
@@ -226,6 +237,36 @@ static void shutdown_in_flight(fault_server *f) {
   CHECK(fault_server_served(f) == served + 1, "the hung connection was closed");
 }
 
+// A key goes over https or to this machine, never over plain http elsewhere.
+static void key_safety(void) {
+  setenv("RUDDER_TEST_LLM_KEY", "sekret-value", 1);
+  static const struct { const char *url; int ok; } cases[] = {
+      {"https://api.example.com", 1}, {"http://127.0.0.1:8080", 1}, {"http://127.3.2.1", 1},
+      {"http://localhost:11434/api/chat", 1}, {"http://[::1]:8080", 1},
+      {"http://api.example.com", 0}, {"http://10.0.0.5:8000", 0}, {"http://127.0.0.1.example.com", 0},
+      {"http://localhost.example.com", 0}, {"http://user@10.1.1.1", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const rd_llm_config cfg = {.endpoint = cases[i].url, .api_key_env = "RUDDER_TEST_LLM_KEY", .max_tokens = 16,
+                               .connect_timeout_ms = 100, .timeout_ms = 100};
+    rd_llm_client *c = rd_llm_client_new(&cfg);
+    CHECK(!c == !cases[i].ok, "%s with a key: %s", cases[i].url, c ? "accepted" : rd_error());
+    if (!c)
+      CHECK(strstr(rd_error(), "refusing to send the API key of RUDDER_TEST_LLM_KEY over plain http") &&
+                !strstr(rd_error(), "sekret"), "the reason, without the key: %s", rd_error());
+    rd_llm_client_free(c);
+  }
+  // Without a key any endpoint is fine; through the policy the refusal is an option error.
+  const rd_llm_config open = {.endpoint = "http://api.example.com", .max_tokens = 16};
+  rd_llm_client *c = rd_llm_client_new(&open);
+  CHECK(c, "no key, plain http: %s", rd_error());
+  rd_llm_client_free(c);
+  const rd_policy_params params = {.period = 10, .options = "endpoint=http://10.0.0.5:8000,api_key_env=RUDDER_TEST_LLM_KEY"};
+  void *state = NULL;
+  CHECK(rd_policy_llm.create(&params, &state) == -1 && strstr(rd_error(), "policy llm") &&
+            strstr(rd_error(), "refusing to send the API key"), "policy: %s", rd_error());
+}
+
 static void option_errors(void) {
   static const struct { const char *options, *error; } bad[] = {
       {"bogus=1", "unknown 'bogus=1'"},
@@ -233,6 +274,8 @@ static void option_errors(void) {
       {"history=99", "history=99 is not an integer in [0, 16]"},
       {"dialect=grpc", "unknown LLM dialect 'grpc'"},
       {"mode=fast", "unknown 'mode=fast'"},
+      {"scope=node", "unknown 'scope=node'"},
+      {"reason_chars=1000", "reason_chars=1000 is not an integer in [0, 400]"},
       {"endpoint", "'endpoint' is not key=value"},
       {"endpoint=ftp://host", "not an http:// or https:// URL"},
       {"prompts=/nonexistent", "/nonexistent/rudder.txt: cannot open"},
@@ -271,6 +314,7 @@ int main(void) {
   agent_staleness(f);
   shutdown_in_flight(f);
   option_errors();
+  key_safety();
   fault_server_stop(f);
   printf("test_llm_faults: all checks passed\n");
   return 0;

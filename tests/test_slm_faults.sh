@@ -3,7 +3,8 @@
 # mpirun, real results file): the real local llama-server killed mid-run, a
 # server that accepts and never answers, and one that answers garbage (the
 # last two are rudder_fault_server, a fault injector, not a model server).
-# Each run must finish with identical weights, every step in the results,
+# One agent per rank (scope=rank; scope=job is tests/test_slm_job.sh), no
+# warm-up request. Each run must finish with identical weights, every step in the results,
 # every question asked in the decisions table, and the faults counted as
 # fallbacks whose raw answer starts with the client's status name.
 #
@@ -34,12 +35,18 @@ train() {
   rm -f "$DATA/$1.h5"
   mpirun_n 2 "$BIN/tools/rudder_train" --graph "$t_graph" --partition "$t_part" --fanouts 5,10 \
     --batch-size 50 --hidden 16 --epochs 100000 --max-steps "$2" --net-latency-us 5000 --net-gbps 100 \
-    --policy slm --period $PERIOD --replace-fraction $FRACTION --policy-options "$3" \
+    --policy slm --period $PERIOD --replace-fraction $FRACTION --policy-options "$3,scope=rank,warmup=0" \
     --results "$DATA/$1.h5" --run-id "$1" > "$DATA/$1.out" 2>&1
 }
 
-# table ID NAME: a table of the run as TSV in $DATA/ID.NAME.tsv.
-table() { "$BIN/experiments/rudder_export" "$DATA/$1.h5" --table "$2" > "$DATA/$1.$2.tsv"; }
+# table ID NAME: a table of the run as TSV in $DATA/ID.NAME.tsv; for the
+# decisions also ID.asked.tsv, without the windows never asked (superseded
+# while the model was busy: no request was sent for them).
+table() {
+  "$BIN/experiments/rudder_export" "$DATA/$1.h5" --table "$2" > "$DATA/$1.$2.tsv"
+  [ "$2" != decisions ] || awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "raw") r = i; print; next }
+    index($r, "superseded: ") != 1' "$DATA/$1.$2.tsv" > "$DATA/$1.asked.tsv"
+}
 # cols FILE PROGRAM [VAR=VALUE...]: awk over such a table, the columns by name: $c["raw"].
 cols() {
   local file=$1 program=$2
@@ -60,7 +67,7 @@ check_run() {
   # Per rank, in the order asked: posted at decision points, a fallback
   # applied after its decision point (replace, as periodic would), and only
   # the last may be unapplied (drained at the end, too late to act).
-  cols "$f.decisions.tsv" '{ r = $c["rank"]; p = $c["step_posted"]; a = $c["step_applied"]
+  cols "$f.asked.tsv" '{ r = $c["rank"]; p = $c["step_posted"]; a = $c["step_applied"]
       if (p % period || p <= last[r] || done[r]) { print "row " NR ": posted at step " p; bad = 1 }
       if ($c["fallback"] && ($c["valid"] || $c["replace"] != 1 || $c["fraction"] != fraction || a <= p)) {
         print "row " NR ": not the periodic fallback"; bad = 1 }
@@ -82,7 +89,7 @@ check_run() {
 
 # every_raw ID TEXT: every decision failed with exactly TEXT, and both ranks fell back.
 every_raw() {
-  cols "$DATA/$1.decisions.tsv" '{ if ($c["valid"] || $c["raw"] != want) bad = 1; fb[$c["rank"]] += $c["fallback"] }
+  cols "$DATA/$1.asked.tsv" '{ if ($c["valid"] || $c["raw"] != want) bad = 1; fb[$c["rank"]] += $c["fallback"] }
     END { exit bad || !fb[0] || !fb[1] }' want="$2" \
     || fail "$1: expected only '$2' failures, with fallbacks on both ranks: $(cat "$DATA/$1.decisions.tsv")"
 }
@@ -106,7 +113,7 @@ injected() {
   # A request the client gave up on may still wait in the listen queue:
   # wait (bounded) until the injector has read them all.
   local rows got=0
-  rows=$(cols "$DATA/$id.decisions.tsv" '{ n++ } END { print n + 0 }')
+  rows=$(cols "$DATA/$id.asked.tsv" '{ n++ } END { print n + 0 }')
   for ((i = 0; i < 200; i++)); do
     got=$(awk '$1 == "received" { n = $2 } END { print n + 0 }' "$DATA/$id.injector")
     [ "$got" -lt "$rows" ] || break
@@ -158,7 +165,7 @@ check_run faults_stop $STEPS
 # in flight at the kill may fail as "transport" instead), and every rank
 # fell back on one at least. Before the kill only the model answered
 # ("answer"/"range" are the model's own mistakes, not the server's death).
-cols "$DATA/faults_stop.decisions.tsv" '{ r = $c["rank"]; s = $c["raw"]
+cols "$DATA/faults_stop.asked.tsv" '{ r = $c["rank"]; s = $c["raw"]
     split(s, w, ":"); status = $c["valid"] ? "ok" : w[1]
     if (status == "connect" && index(s, "connect: cannot connect to " url "/v1/chat/completions: ") != 1) bad = 1
     if (status != "ok" && status != "answer" && status != "range" && status != "connect" && status != "transport") bad = 1

@@ -23,9 +23,10 @@ mpirun_n 2 "$BIN/tools/rudder_train" --graph "$t_graph" --partition "$t_part" --
 grep -q "weights identical across ranks: yes" "$DATA/slm.out" || fail "training did not finish cleanly"
 "$BIN/experiments/rudder_export" "$DATA/slm.h5" --table decisions > "$DATA/slm.tsv"
 awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  index($c["raw"], "superseded: ") == 1 { next }  # never asked: the model was busy
   { n++; valid += $c["valid"]; if ($c["latency"] <= 0 || $c["raw"] == "") bad = 1 }
   END { printf "%d decisions, %d valid\n", n, valid; exit !(n >= 2 && valid >= 1 && !bad) }' "$DATA/slm.tsv" \
-  || fail "expected decisions with answers and latencies from both ranks: $(cat "$DATA/slm.tsv")"
+  || fail "expected decisions with answers and latencies: $(cat "$DATA/slm.tsv")"
 "$BIN/tools/rudder_replay" "$DATA/slm.trace.0" --policy slm --period 3 --step-seconds 0.05 \
   --policy-options "endpoint=http://127.0.0.1:$port,max_age=1000" > "$DATA/slm_replay.out"
 awk '$1 == "decisions" { n = $2 + 0; valid = $4 + 0 } END { exit !(n >= 1 && valid >= 1) }' "$DATA/slm_replay.out" \

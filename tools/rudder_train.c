@@ -31,6 +31,9 @@ static void usage(void) {
           "  --overlap  GPU: the next step's sampling and fetch overlap this step's backward\n"
           "  --lookahead K (0)  sample K steps ahead (across epochs): the remote inputs of steps\n"
           "           t..t+K are known at step t; training is identical for any K\n"
+          "  --replicate-features  every rank loads every feature row from G.rdg: no exchange,\n"
+          "           the zero-communication bound (policy none)\n"
+          "  --fetch-barrier  diagnostic: time a barrier before each exchange apart (t_skew)\n"
           "persistent buffer:\n"
           "  --policy NAME (none)  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
           "  --alpha A (0.05)  --delta D (25: staleness age, window)  --period P (delta)\n"
@@ -78,7 +81,8 @@ int main(int argc, char **argv) {
       {"delta", 1, 0, 'D'},      {"period", 1, 0, 'T'},    {"replace-fraction", 1, 0, 'r'},
       {"record-trace", 1, 0, 't'}, {"policy-options", 1, 0, 'O'}, {"buffer-init", 1, 0, 'i'}, {"results", 1, 0, 'o'},
       {"run-id", 1, 0, 'I'},     {"attr", 1, 0, 'k'},      {"device", 1, 0, 'G'},
-      {"overlap", 0, 0, 'L'},    {"lookahead", 1, 0, 'K'},
+      {"overlap", 0, 0, 'L'},    {"lookahead", 1, 0, 'K'}, {"replicate-features", 0, 0, 'X'},
+      {"fetch-barrier", 0, 0, 'Y'},
       {0, 0, 0, 0}};
   const char *results = NULL, *run_id = "run", *device = "cpu";
   enum { MAX_ATTRS = 64 };
@@ -127,6 +131,8 @@ int main(int argc, char **argv) {
     case 'G': device = optarg; break;
     case 'L': cfg.overlap = 1; break;
     case 'K': rc = rd_parse_number(name, optarg, 0, 1e5, &v); cfg.lookahead = (int)v; break;
+    case 'X': cfg.replicate_features = 1; break;
+    case 'Y': cfg.fetch_barrier = 1; break;
     case 'I': run_id = optarg; break;
     case 'k': {
       char *eq = strchr(optarg, '=');

@@ -1,5 +1,6 @@
 #include "llm/agent.h"
 
+#include <mpi.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@ typedef struct settings {
   int fallback_periodic;
   int history;      // -1: the mode's default
   int64_t max_age;  // -1: the period
+  int scope_job;    // -1: the mode's default (rudder: job, paper: rank)
+  int warmup;       // evaluate the prompt's fixed part before the first question
   const char *prompts;
 } settings;
 
@@ -33,13 +36,24 @@ typedef struct preset {
   int history;
 } preset;
 
+// Measured steps added up: a window of the agent's own. Consecutive
+// applied decisions cut the run into spans that never overlap, so the
+// effect of a decision (its span against the one before) is not diluted by
+// steps that both sides share.
+typedef struct span {
+  int64_t steps, accesses, hits, misses, rows_fetched;
+} span;
+
 // One resolved request as the history shows it: what came of it and the
 // window it was made on, so that its effect can be measured later.
 typedef struct past {
-  int64_t step, stale, capacity;
+  int64_t step, step_applied, stale, capacity;
   rd_llm_status status;  // RD_LLM_OK, or the failure that led to the fallback
   int replace, applied;  // the answer (or fallback); applied = 0 when too late
-  double fraction, hit_rate, cum_hit_rate, rows_fetched, misses;
+  int open;              // the latest applied: `after` is still growing
+  double fraction, cum_hit_rate;
+  int64_t evicted, filled;  // what the replacement did (-1: not measured yet)
+  span before, after;       // the spans before and after it was applied
 } past;
 
 // What the training side hands the agent's thread: values only, so that
@@ -47,6 +61,7 @@ typedef struct past {
 typedef struct request {
   rd_window w;
   double posted_at, cum_hit_rate;
+  int warm;  // a warm-up of the server's prompt cache, not a question
   int num_past;
   past hist[MAX_HISTORY];  // oldest first
 } request;
@@ -75,8 +90,22 @@ static const char *const var_names[NVARS] = {
     [V_EVICTED] = "evicted_per_step", [V_FETCH_MS] = "fetch_ms", [V_STEP_MS] = "step_ms",
     [V_CUM_HIT_RATE] = "cum_hit_rate", [V_COMM_VOLUME] = "comm_volume", [V_HISTORY] = "history"};
 
+// What every rank puts in the job's per-step gather: its window, and (from
+// the leader only) the decision all ranks apply before this step.
+typedef struct job_slot {
+  rd_window w;
+  int32_t act, replace;
+  double fraction;
+} job_slot;
+
 typedef struct agent {
   settings set;
+  // scope=job in a live run: rank 0 (the leader) asks for the job; the
+  // others only join the gather. Otherwise every agent leads itself.
+  MPI_Comm comm;
+  int job, leader, rank, size;
+  job_slot *slots;  // [size] the gather's buffer
+  int warmed;       // the warm-up was posted
   char *opts;        // the strings of `set` point into it
   char *tmpl[2];     // system, user
   rd_llm_client *client;
@@ -90,6 +119,7 @@ typedef struct agent {
   // Training side only (the thread that calls decide):
   past hist[MAX_HISTORY];
   int num_past;
+  span seg;  // steps since the last applied decision (the open span)
   double cum_hits, cum_weight;  // paper: access-weighted hit rate of counted windows
   int64_t cum_step;             // steps before this one are counted
   rd_decision *log;
@@ -194,9 +224,29 @@ static double pct(double part, double whole) { return whole > 0 ? 100 * part / w
 // Per-step counts: whole numbers once they are large, so prompts stay short.
 static void count_str(char *s, double x) { snprintf(s, 32, x >= 100 ? "%.0f" : "%.1f", x); }
 
-static void history_line(FILE *f, mode m, const past *h, const rd_window *now, double cum_now) {
-  const double d_rows = now->rows_fetched_per_step - h->rows_fetched;
-  const double d_miss = now->misses_per_step - h->misses;
+static double span_rate(const span *x) { return x->accesses ? 100.0 * (double)x->hits / (double)x->accesses : 0; }
+static double per_step(int64_t v, const span *x) { return x->steps ? (double)v / (double)x->steps : 0; }
+
+// What a replacement did, as the step after it measured it.
+static void moved(FILE *f, mode m, const past *h) {
+  if (h->evicted < 0) return;
+  const int64_t empty = h->filled - h->evicted;
+  if (m == MODE_PAPER) {
+    if (h->filled == 0) fprintf(f, " Nothing replaced: no stale nodes and no empty slots.");
+    else
+      fprintf(f, " %lld nodes evicted, %lld empty slots filled (%.0f%% of cache).", (long long)h->evicted,
+              (long long)empty, pct((double)h->filled, (double)h->capacity));
+  } else {
+    fprintf(f, " (%lld slots refilled)", (long long)h->filled);
+  }
+}
+
+static void history_line(FILE *f, mode m, const past *h) {
+  // The effect: the span after the decision against the span before it.
+  const int measured = h->applied && h->before.steps > 0 && h->after.steps > 0;
+  const double miss_b = per_step(h->before.misses, &h->before), miss_a = per_step(h->after.misses, &h->after);
+  const double rows_b = per_step(h->before.rows_fetched, &h->before);
+  const double rows_a = per_step(h->after.rows_fetched, &h->after);
   if (m == MODE_PAPER) {
     fprintf(f, "- minibatch %lld: ", (long long)h->step);
     if (h->status != RD_LLM_OK)
@@ -204,15 +254,13 @@ static void history_line(FILE *f, mode m, const past *h, const rd_window *now, d
               h->replace ? "evicted by the fallback rule" : "no eviction");
     else if (!h->applied)
       fprintf(f, "%s (answer came too late, not applied).", h->replace ? "Yes, evict." : "No, do not evict.");
-    else if (!h->replace)
-      fprintf(f, "No, do not evict.");
-    else if (h->stale == 0)
-      fprintf(f, "Yes, evict. Skipped: no eviction candidates found.");
     else
-      fprintf(f, "Yes, evict. ~%lld stale nodes evicted (%.0f%% of cache).", (long long)h->stale,
-              pct((double)h->stale, (double)h->capacity));
-    fprintf(f, " Since then: HR %+.0f pts, comm_volume %+.0f (%+.0f%%).\n",
-            cum_now - h->cum_hit_rate, d_miss, pct(d_miss, h->misses));
+      fprintf(f, "%s", h->replace ? "Yes, evict." : "No, do not evict.");
+    if (h->applied && h->replace) moved(f, m, h);
+    if (measured)
+      fprintf(f, " Since then: HR %+.0f pts, comm_volume %+.0f (%+.0f%%).", span_rate(&h->after) - span_rate(&h->before),
+              miss_a - miss_b, pct(miss_a - miss_b, miss_b));
+    fputc('\n', f);
     return;
   }
   fprintf(f, "- step %lld: ", (long long)h->step);
@@ -223,8 +271,12 @@ static void history_line(FILE *f, mode m, const past *h, const rd_window *now, d
   else
     fprintf(f, "replace %.0f%%", h->fraction > 0 ? 100 * h->fraction : pct((double)h->stale, (double)h->capacity));
   if (!h->applied) fprintf(f, " (too late, not applied)");
-  fprintf(f, " -> hit rate %+.1f pts, rows fetched/step %+.0f (%+.0f%%)\n",
-          100 * (now->hit_rate - h->hit_rate), d_rows, pct(d_rows, h->rows_fetched));
+  else if (h->replace) moved(f, m, h);
+  if (measured)
+    fprintf(f, " -> rows fetched/step %.0f before, %.0f after (%+.0f%%); hit rate %.1f%% -> %.1f%% (%lld, %lld steps)",
+            rows_b, rows_a, pct(rows_a - rows_b, rows_b), span_rate(&h->before), span_rate(&h->after),
+            (long long)h->before.steps, (long long)h->after.steps);
+  fputc('\n', f);
 }
 
 static int render(const agent *a, const request *q, char **system, char **user) {
@@ -260,7 +312,7 @@ static int render(const agent *a, const request *q, char **system, char **user) 
   size_t len = 0;
   FILE *f = open_memstream(&val[V_HISTORY], &len);
   if (!f) return rd_error_set("out of memory rendering the prompt");
-  for (int i = 0; i < q->num_past; i++) history_line(f, a->set.mode, &q->hist[i], w, q->cum_hit_rate);
+  for (int i = 0; i < q->num_past; i++) history_line(f, a->set.mode, &q->hist[i]);
   if (!q->num_past) fputs(a->set.mode == MODE_PAPER ? "(no evictions yet)" : "(none yet)", f);
   const int bad = fclose(f);
   if (!bad && len && val[V_HISTORY][len - 1] == '\n') val[V_HISTORY][len - 1] = 0;
@@ -288,6 +340,18 @@ static void *worker(void *arg) {
     pthread_mutex_unlock(&a->mu);
     response r = {.w = q.w, .cum_hit_rate = q.cum_hit_rate};
     char *system, *user;
+    if (q.warm) {
+      // Nobody waits for a warm-up's answer: its effect is the server's cache.
+      if (render(a, &q, &system, &user) == 0) {
+        rd_llm_warm(a->client, system, user, &a->cancel, NULL);
+        free(system);
+        free(user);
+      }
+      pthread_mutex_lock(&a->mu);
+      a->busy = 0;
+      pthread_cond_broadcast(&a->cv);
+      continue;
+    }
     if (render(a, &q, &system, &user) == 0) {
       rd_llm_ask(a->client, system, user, &a->cancel, &r.reply);
       free(system);
@@ -316,7 +380,7 @@ static void destroy(void *state) {
   atomic_store(&a->cancel, 1);
   pthread_cond_signal(&a->cv);
   pthread_mutex_unlock(&a->mu);
-  pthread_join(a->thread, NULL);
+  if (a->leader) pthread_join(a->thread, NULL);
   if (a->has_resp) rd_llm_reply_free(&a->resp.reply);
   pthread_cond_destroy(&a->cv);
   pthread_mutex_destroy(&a->mu);
@@ -326,6 +390,7 @@ static void destroy(void *state) {
   free(a->tmpl[0]);
   free(a->tmpl[1]);
   free(a->opts);
+  free(a->slots);
   free(a);
 }
 
@@ -368,14 +433,26 @@ static int parse_options(settings *s, char *opts) {
     } else if (!strcmp(kv, "max_age")) {
       rc = number(kv, v, 0, 1e12, 1, &x);
       s->max_age = (int64_t)x;
-    } else if (!strcmp(kv, "mode") && (!strcmp(v, "rudder") || !strcmp(v, "paper")))
+    } else if (!strcmp(kv, "reason_chars")) {
+      rc = number(kv, v, 0, 400, 1, &x);
+      s->llm.reason_chars = x > 0 ? (int)x : -1;  // 0: no reason asked
+    } else if (!strcmp(kv, "warmup")) {
+      rc = number(kv, v, 0, 1, 1, &x);
+      s->warmup = (int)x;
+    } else if (!strcmp(kv, "cache_prompt")) {
+      rc = number(kv, v, 0, 1, 1, &x);
+      s->llm.cache_prompt = (int)x;
+    } else if (!strcmp(kv, "scope") && (!strcmp(v, "job") || !strcmp(v, "rank")))
+      s->scope_job = *v == 'j';
+    else if (!strcmp(kv, "mode") && (!strcmp(v, "rudder") || !strcmp(v, "paper")))
       s->mode = *v == 'p' ? MODE_PAPER : MODE_RUDDER;
     else if (!strcmp(kv, "fallback") && (!strcmp(v, "keep") || !strcmp(v, "periodic")))
       s->fallback_periodic = *v == 'p';
     else
       return rd_error_set("policy options: unknown '%s=%s' (known: endpoint, model, dialect=openai|ollama, "
                           "api_key_env, temperature, max_tokens, timeout_ms, connect_timeout_ms, history, "
-                          "mode=rudder|paper, fallback=keep|periodic, max_age, prompts)", kv, v);
+                          "mode=rudder|paper, scope=job|rank, fallback=keep|periodic, max_age, "
+                          "reason_chars, warmup=0|1, cache_prompt=0|1, prompts)", kv, v);
     if (rc) return -1;
   }
   return 0;
@@ -392,6 +469,16 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
   settings *s = &a->set;
   if (s->history < 0) s->history = s->mode == MODE_PAPER ? 5 : pre->history;
   if (s->max_age < 0) s->max_age = p->period;
+  if (s->scope_job < 0) s->scope_job = s->mode != MODE_PAPER;  // the paper: one agent per rank
+  a->leader = 1;
+  if (!rc && s->scope_job && p->comm) {
+    a->job = 1;
+    a->comm = *(const MPI_Comm *)p->comm;
+    MPI_Comm_rank(a->comm, &a->rank);
+    MPI_Comm_size(a->comm, &a->size);
+    a->leader = a->rank == 0;
+    if (!(a->slots = calloc((size_t)a->size, sizeof *a->slots))) rc = rd_error_set("out of memory");
+  }
   s->llm.want_fraction = s->mode == MODE_RUDDER;  // the paper's agent answers yes or no
   s->llm.seed = p->seed;
   if (!rc) rc = load_templates(a);
@@ -401,7 +488,7 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
     pthread_mutex_destroy(&a->mu);
     rc = rd_error_set("cannot create a condition variable");
   }
-  if (!rc && pthread_create(&a->thread, NULL, worker, a)) {
+  if (!rc && a->leader && pthread_create(&a->thread, NULL, worker, a)) {
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     rc = rd_error_set("cannot start the LLM agent's thread");
@@ -411,6 +498,7 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
     free(a->tmpl[0]);
     free(a->tmpl[1]);
     free(a->opts);
+    free(a->slots);
     free(a);
     return rd_error_wrap("policy %s", pre->policy);
   }
@@ -436,11 +524,14 @@ static double cum_hit_rate(const agent *a, const rd_window *w) {
   return total > 0 ? 100 * (a->cum_hits + w->hit_rate * recent) / total : 100 * w->hit_rate;
 }
 
-// What the model is shown of window `w`: the window and the last decisions.
+// What the model is shown of window `w`: the window and the last decisions,
+// the latest applied one measured up to now.
 static request snapshot(const agent *a, const rd_window *w) {
   request q = {.w = *w, .posted_at = rd_now(), .cum_hit_rate = cum_hit_rate(a, w)};
   q.num_past = a->num_past < a->set.history ? a->num_past : a->set.history;
   memcpy(q.hist, a->hist + a->num_past - q.num_past, (size_t)q.num_past * sizeof *q.hist);
+  for (int i = 0; i < q.num_past; i++)
+    if (q.hist[i].open) q.hist[i].after = a->seg;
   return q;
 }
 
@@ -454,8 +545,9 @@ static char *raw_text(const rd_llm_reply *r) {
   return s;
 }
 
-// Applies (or drops, when too old) an answer that arrived before `step`.
-static void resolve(agent *a, const rd_policy_params *p, int64_t step, response *got, rd_replace *out) {
+// Applies (or drops, when too old) an answer that arrived before `step`;
+// returns whether it is applied to `step` (then *out holds it).
+static int resolve(agent *a, const rd_policy_params *p, int64_t step, response *got, rd_replace *out) {
   const rd_llm_reply *r = &got->reply;
   const int ok = r->status == RD_LLM_OK, late = step - got->w.step > a->set.max_age;
   rd_replace act = {.replace = a->set.fallback_periodic, .fraction = p->fraction};
@@ -471,11 +563,19 @@ static void resolve(agent *a, const rd_policy_params *p, int64_t step, response 
   a->stats.stale += late;
   a->stats.applied += !late;
   a->stats.fallbacks += !ok && !late;
-  const past h = {.step = got->w.step, .stale = got->w.stale, .capacity = got->w.capacity,
-                  .status = r->status, .replace = act.replace, .applied = !late,
-                  .fraction = act.fraction, .hit_rate = got->w.hit_rate,
-                  .cum_hit_rate = got->cum_hit_rate, .rows_fetched = got->w.rows_fetched_per_step,
-                  .misses = got->w.misses_per_step};
+  past h = {.step = got->w.step, .step_applied = late ? -1 : step, .stale = got->w.stale,
+            .capacity = got->w.capacity, .status = r->status, .replace = act.replace, .applied = !late,
+            .fraction = act.fraction, .cum_hit_rate = got->cum_hit_rate, .evicted = act.replace ? -1 : 0,
+            .filled = act.replace ? -1 : 0};
+  if (!late) {
+    // The open span ends here: it is the effect of the decision before and
+    // the baseline of this one.
+    for (int i = 0; i < a->num_past; i++)
+      if (a->hist[i].open) a->hist[i].after = a->seg, a->hist[i].open = 0;
+    h.before = a->seg;
+    h.open = 1;
+    a->seg = (span){0};
+  }
   if (a->num_past == MAX_HISTORY) memmove(a->hist, a->hist + 1, (MAX_HISTORY - 1) * sizeof *a->hist);
   a->hist[a->num_past < MAX_HISTORY ? a->num_past++ : MAX_HISTORY - 1] = h;
   a->log = rd_grow(a->log, &a->cap_log, a->num_log + 1, sizeof *a->log);
@@ -484,33 +584,145 @@ static void resolve(agent *a, const rd_policy_params *p, int64_t step, response 
       .replace = late ? 0 : act.replace, .fraction = late ? 0 : (float)act.fraction,
       .latency_seconds = got->latency, .valid = ok, .fallback = !ok && !late, .raw = raw_text(r)};
   rd_llm_reply_free(&got->reply);
+  return !late;
+}
+
+// The job's window from every rank's: counts add up, rates are weighted
+// by the accesses they were measured on, times are the slowest rank's (the
+// job waits for it at every collective).
+static rd_window job_window(const job_slot *s, int n) {
+  rd_window j = s[0].w;
+  double hits = 0, acc = 0, hits_prev = 0, acc_prev = 0;
+  j.capacity = j.halo_size = j.occupancy = j.stale = 0;
+  j.remote_per_step = j.misses_per_step = j.rows_fetched_per_step = j.evicted_per_step = 0;
+  j.last_accesses = j.last_hits = j.last_misses = j.last_rows_fetched = j.last_evicted = j.last_filled = 0;
+  for (int r = 0; r < n; r++) {
+    const rd_window *w = &s[r].w;
+    j.steps_since_replace = w->steps_since_replace < j.steps_since_replace ? w->steps_since_replace
+                                                                           : j.steps_since_replace;
+    j.capacity += w->capacity; j.halo_size += w->halo_size;
+    j.occupancy += w->occupancy; j.stale += w->stale;
+    j.remote_per_step += w->remote_per_step; j.misses_per_step += w->misses_per_step;
+    j.rows_fetched_per_step += w->rows_fetched_per_step; j.evicted_per_step += w->evicted_per_step;
+    hits += w->hit_rate * w->accesses_per_step; acc += w->accesses_per_step;
+    hits_prev += w->hit_rate_prev * w->accesses_prev_per_step; acc_prev += w->accesses_prev_per_step;
+    if (w->fetch_seconds_per_step > j.fetch_seconds_per_step) j.fetch_seconds_per_step = w->fetch_seconds_per_step;
+    if (w->step_seconds_per_step > j.step_seconds_per_step) j.step_seconds_per_step = w->step_seconds_per_step;
+    j.last_accesses += w->last_accesses; j.last_hits += w->last_hits; j.last_misses += w->last_misses;
+    j.last_rows_fetched += w->last_rows_fetched; j.last_evicted += w->last_evicted;
+    j.last_filled += w->last_filled;
+  }
+  j.accesses_per_step = acc;
+  j.accesses_prev_per_step = acc_prev;
+  j.hit_rate = acc > 0 ? hits / acc : 0;
+  j.hit_rate_prev = acc_prev > 0 ? hits_prev / acc_prev : j.hit_rate;
+  return j;
+}
+
+// A window posted and never asked (a newer one replaced it while the model
+// was busy, or training ended) is a record too: the results then hold every
+// decision point, and a figure shows the ones the model had no time for.
+static void log_superseded(agent *a, int64_t step) {
+  a->stats.superseded++;
+  a->log = rd_grow(a->log, &a->cap_log, a->num_log + 1, sizeof *a->log);
+  a->log[a->num_log++] = (rd_decision){
+      .step_posted = step, .step_applied = -1,
+      .raw = strdup("superseded: not asked, the model was still answering an older window")};
+}
+
+static void post(agent *a, const request *q) {
+  pthread_mutex_lock(&a->mu);
+  const int64_t dropped = a->has_req && !a->req.warm ? a->req.w.step : -1;
+  a->stats.posted += !q->warm;
+  a->req = *q;
+  a->has_req = 1;
+  pthread_cond_signal(&a->cv);
+  pthread_mutex_unlock(&a->mu);
+  if (dropped >= 0) log_superseded(a, dropped);
+}
+
+// Takes the answer waiting in the mailbox, if any.
+static int take(agent *a, response *got) {
+  pthread_mutex_lock(&a->mu);
+  const int have = a->has_resp;
+  if (have) {
+    *got = a->resp;
+    a->has_resp = 0;
+    pthread_cond_signal(&a->cv);  // the slot is free for the next answer
+  }
+  pthread_mutex_unlock(&a->mu);
+  return have;
+}
+
+// The leader's part of a step, on the (job's) window: measure, record the
+// answer taken before the step, warm the server once, ask at decision points.
+static void lead(agent *a, const rd_policy_params *p, const rd_window *w, int have, response *got) {
+  // The step before this one joins the open span (before an answer applied
+  // now closes it), and tells what the replacement applied to it did.
+  if (w->step > 0) {
+    a->seg.steps++;
+    a->seg.accesses += w->last_accesses;
+    a->seg.hits += w->last_hits;
+    a->seg.misses += w->last_misses;
+    a->seg.rows_fetched += w->last_rows_fetched;
+    past *h = a->num_past ? &a->hist[a->num_past - 1] : NULL;
+    if (h && h->evicted < 0 && h->step_applied == w->step - 1)
+      h->evicted = w->last_evicted, h->filled = w->last_filled;
+  }
+  count_window(a, w);
+  rd_replace unused;
+  if (have) resolve(a, p, w->step, got, &unused);
+  if (a->set.warmup && !a->warmed) {
+    // The first window has the run's fixed facts (the system prompt): the
+    // server evaluates them now, while the first steps run.
+    request q = snapshot(a, w);
+    q.warm = 1;
+    post(a, &q);
+    a->warmed = 1;
+  }
+  // A decision point: the newest window replaces one the thread has not
+  // taken yet (the model is still busy with an older one).
+  if (w->step > 0 && p->period > 0 && w->step % p->period == 0) {
+    const request q = snapshot(a, w);
+    post(a, &q);
+  }
 }
 
 static void decide(void *state, const rd_policy_params *p, const rd_window *w, rd_replace *out) {
   agent *a = state;
   *out = (rd_replace){0};
-  count_window(a, w);
   response got;
-  pthread_mutex_lock(&a->mu);
-  const int have = a->has_resp;
+  const int have = a->leader && take(a, &got);
+  // What the answer does to this step (resolve, in lead, records the same).
+  rd_replace act = {0};
+  int applied = 0;
   if (have) {
-    got = a->resp;
-    a->has_resp = 0;
-    pthread_cond_signal(&a->cv);  // the slot is free for the next answer
+    const int ok = got.reply.status == RD_LLM_OK;
+    applied = w->step - got.w.step <= a->set.max_age;
+    act = (rd_replace){.replace = a->set.fallback_periodic, .fraction = p->fraction};
+    if (ok) {
+      act.replace = got.reply.replace && (a->set.mode == MODE_PAPER || got.reply.fraction > 0);
+      act.fraction = a->set.mode == MODE_PAPER ? 0 : got.reply.fraction;
+    }
   }
-  pthread_mutex_unlock(&a->mu);
-  if (have) resolve(a, p, w->step, &got, out);
-  if (!(w->step > 0 && p->period > 0 && w->step % p->period == 0)) return;
-  // A decision point: the newest window replaces one the thread has not
-  // taken yet (the model is still busy with an older one).
-  const request q = snapshot(a, w);
-  pthread_mutex_lock(&a->mu);
-  a->stats.superseded += a->has_req;
-  a->stats.posted++;
-  a->req = q;
-  a->has_req = 1;
-  pthread_cond_signal(&a->cv);
-  pthread_mutex_unlock(&a->mu);
+  if (!a->job) {
+    if (applied) *out = act;
+    lead(a, p, w, have, &got);
+    return;
+  }
+  // scope=job: one gather per step. The leader's entry carries the decision
+  // every rank applies before this same step, and the leader learns the
+  // job's window from the others'. Every rank calls decide at every step
+  // (the prefetcher's contract when params.comm is set), and the step's
+  // exchange, a collective, follows at once: nobody waits longer than it
+  // would there.
+  const job_slot mine = {.w = *w, .act = applied, .replace = act.replace, .fraction = act.fraction};
+  MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, a->slots, (int)sizeof mine, MPI_BYTE, a->comm);
+  if (a->slots[0].act) *out = (rd_replace){.replace = a->slots[0].replace, .fraction = a->slots[0].fraction};
+  if (a->leader) {
+    const rd_window jw = job_window(a->slots, a->size);
+    lead(a, p, &jw, have, &got);
+  }
 }
 
 // Training is over: an answer still on its way is waited for (the client's
@@ -519,7 +731,8 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
 static int64_t drain(void *state, rd_decision **out) {
   agent *a = state;
   pthread_mutex_lock(&a->mu);
-  a->stats.superseded += a->has_req;  // posted, never taken: nobody will ask it now
+  // Posted, never taken: nobody will ask it now.
+  const int64_t dropped = a->has_req && !a->req.warm ? a->req.w.step : -1;
   a->has_req = 0;
   while (a->busy && !a->has_resp) pthread_cond_wait(&a->cv, &a->mu);
   response got;
@@ -534,6 +747,7 @@ static int64_t drain(void *state, rd_decision **out) {
     const rd_policy_params none = {0};
     resolve(a, &none, got.w.step + a->set.max_age + 1, &got, &unused);
   }
+  if (dropped >= 0) log_superseded(a, dropped);
   const int64_t n = a->num_log;
   *out = a->log;
   a->log = NULL;
@@ -548,19 +762,23 @@ int rd_llm_agent_render(void *state, const rd_window *w, char **system, char **u
   return render(state, &q, system, user);
 }
 
-// llm: a larger model anywhere (a long timeout, a longer history); slm: the
-// local small model of scripts/setup_llm (a short prompt and answer).
+// llm: a larger model anywhere (a long timeout, a longer history, nothing
+// a hosted API might refuse); slm: the local small model of
+// scripts/setup_llm on llama-server (a short prompt and answer, the prompt
+// cache warmed before the first question).
 static const preset llm_preset = {
     .policy = "llm", .history = 8,
     .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "default", .dialect = RD_LLM_OPENAI,
                     .temperature = 0, .max_tokens = 256, .connect_timeout_ms = 2000, .timeout_ms = 60000},
-            .mode = MODE_RUDDER, .history = -1, .max_age = -1, .prompts = RUDDER_PROMPTS_DIR}};
+            .mode = MODE_RUDDER, .history = -1, .max_age = -1, .scope_job = -1,
+            .prompts = RUDDER_PROMPTS_DIR}};
 static const preset slm_preset = {
     .policy = "slm", .history = 3,
     .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "smollm2-135m-instruct",
-                    .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 96,
-                    .connect_timeout_ms = 1000, .timeout_ms = 15000},
-            .mode = MODE_RUDDER, .history = -1, .max_age = -1, .prompts = RUDDER_PROMPTS_DIR}};
+                    .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 64, .reason_chars = 60,
+                    .cache_prompt = 1, .connect_timeout_ms = 1000, .timeout_ms = 15000},
+            .mode = MODE_RUDDER, .history = -1, .max_age = -1, .scope_job = -1, .warmup = 1,
+            .prompts = RUDDER_PROMPTS_DIR}};
 
 static int create_llm(const rd_policy_params *p, void **state) { return create(&llm_preset, p, state); }
 static int create_slm(const rd_policy_params *p, void **state) { return create(&slm_preset, p, state); }

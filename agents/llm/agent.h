@@ -6,12 +6,15 @@
 //    scripts/setup_llm installs and agents/llm/rudder_llm_server serves.
 //
 // decide() never waits for the model: at every decision point (steps that
-// are multiples of `period`) it posts the window to the agent's own thread
-// (one per rank) and returns; an answer is applied at the first step after
+// are multiples of `period`) it posts the window to the agent's thread and
+// returns; an answer is applied at the first step after
 // it arrives, unless it is older than max_age steps (then it is dropped and
 // counted). A failure (no connection, timeout, HTTP error, a reply that is
 // not the schema's JSON, a value out of range) applies the fallback action
-// and is logged with the raw reply. Every answer becomes an rd_decision.
+// and is logged with the raw reply. Every answer becomes an rd_decision,
+// and so does every window posted and never asked (superseded by a newer
+// one while the model was busy, or left at the end): step_applied -1, valid
+// 0, fallback 0, raw "superseded: ...".
 //
 // Options ("key=value,..." in rd_policy_params.options):
 //   endpoint=URL      base URL or full chat URL (http://127.0.0.1:8080)
@@ -28,8 +31,25 @@
 //                     last 5 decisions, one in-context example)
 //   fallback=F        keep | periodic (replace, as the periodic policy would)
 //   max_age=STEPS     answers older than this are dropped (default: period)
+//   scope=S           job (default; mode=paper: rank): in a live run rank 0
+//                     asks once for the whole job, on the job's window (every
+//                     rank's summed; rates weighted by accesses), and every
+//                     rank applies the decision before the same step: one
+//                     MPI_Allgather per step carries the windows and the
+//                     decision. rank: one agent per rank (the paper). A
+//                     replay has one rank: job = rank there.
+//   warmup=0|1        slm: 1. At the first step, send the prompt once with a
+//                     one-token answer, so that the server's prompt cache
+//                     holds the fixed part (the system message) before the
+//                     first question; a question then costs its new tokens.
+//   cache_prompt=0|1  slm: 1. Ask llama-server to keep each slot's prompt.
+//   reason_chars=N    the reason's maxLength in the schema (llm 160, slm 60;
+//                     0: no reason asked, the shortest answer)
 //   prompts=DIR       where MODE.txt lives (default: $RUDDER_PROMPTS, else
 //                     the source tree's agents/prompts)
+//
+// An API key (api_key_env) goes only over https or to a loopback address;
+// any other endpoint is refused at creation, with the reason.
 //
 // Larger models (the option string is the trainer's --policy-options):
 //   Ollama:  --policy llm --policy-options endpoint=http://127.0.0.1:11434,dialect=ollama,model=gemma3:4b
@@ -37,6 +57,12 @@
 //   hosted:  --policy llm --policy-options endpoint=https://HOST,model=NAME,api_key_env=MY_KEY_VAR
 // Set timeout_ms and max_age to what a step takes there: an answer later
 // than max_age steps does nothing (it is counted as stale).
+//
+// History: each past decision with what its replacement did (slots
+// refilled; paper: nodes evicted and empty slots filled, as the step after
+// it measured) and its effect: rows fetched per step and hit rate over the
+// span since it was applied against the span before it. Consecutive applied
+// decisions cut the run into spans that do not overlap.
 //
 // Prompt templates (agents/prompts/MODE.txt): a "[system]" and a "[user]"
 // section; lines starting with "%%" are comments; {{name}} is replaced by

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -56,6 +57,34 @@ static int add_header(rd_llm_client *c, const char *line) {
   return l ? 0 : -1;
 }
 
+// A bearer key may travel encrypted (https) or stay on this machine
+// (loopback): plain http to any other host would expose it on the wire.
+static int key_may_go_to(const char *url) {
+  if (!strncmp(url, "https://", 8)) return 1;
+  const char *h = url + 7, *end = h + strcspn(h, "/?#");
+  const char *at = memchr(h, '@', (size_t)(end - h));  // user:pass@host
+  if (at) h = at + 1;
+  size_t n;
+  if (*h == '[') {
+    const char *close = memchr(h, ']', (size_t)(end - h));
+    if (!close) return 0;
+    h++;
+    n = (size_t)(close - h);
+    return n == 3 && !strncmp(h, "::1", 3);
+  }
+  n = strcspn(h, ":/?#");
+  if (n == 9 && !strncasecmp(h, "localhost", 9)) return 1;
+  // 127.0.0.0/8, written as a dotted quad.
+  unsigned a, b, c2, d;
+  char tail;
+  char host[64];
+  if (n >= sizeof host) return 0;
+  memcpy(host, h, n);
+  host[n] = 0;
+  return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c2, &d, &tail) == 4 && a == 127 && b < 256 && c2 < 256 &&
+         d < 256;
+}
+
 rd_llm_client *rd_llm_client_new(const rd_llm_config *cfg) {
   pthread_once(&curl_once, curl_init);
   if (curl_init_rc != CURLE_OK) {
@@ -86,6 +115,13 @@ rd_llm_client *rd_llm_client_new(const rd_llm_config *cfg) {
   // "Expect:" drops curl's 100-continue round trip on larger bodies.
   if (add_header(c, "Content-Type: application/json") || add_header(c, "Expect:")) goto oom;
   const char *key = cfg->api_key_env && *cfg->api_key_env ? getenv(cfg->api_key_env) : NULL;
+  if (key && *key && !key_may_go_to(e)) {
+    rd_error_set("LLM endpoint '%s': refusing to send the API key of %s over plain http to a host "
+                 "that is not loopback (use https://, or a 127.0.0.1/localhost endpoint)", e,
+                 cfg->api_key_env);
+    rd_llm_client_free(c);
+    return NULL;
+  }
   if (key && *key) {
     char *auth = malloc(strlen(key) + 32);
     if (!auth) goto oom;
@@ -105,7 +141,7 @@ oom:
 // The answer's schema: the decision first, so a model commits before it
 // explains; the reason is bounded so that a rambling model still closes
 // its JSON within max_tokens.
-static cJSON *decision_schema(int want_fraction) {
+static cJSON *decision_schema(int want_fraction, int reason_chars) {
   cJSON *s = cJSON_CreateObject(), *props = cJSON_AddObjectToObject(s, "properties");
   cJSON_AddStringToObject(s, "type", "object");
   cJSON *d = cJSON_AddObjectToObject(props, "decision");
@@ -118,17 +154,23 @@ static cJSON *decision_schema(int want_fraction) {
     cJSON_AddNumberToObject(f, "minimum", 0);
     cJSON_AddNumberToObject(f, "maximum", 1);
   }
-  cJSON *r = cJSON_AddObjectToObject(props, "reason");
-  cJSON_AddStringToObject(r, "type", "string");
-  cJSON_AddNumberToObject(r, "maxLength", REASON_CHARS);
-  const char *with[] = {"decision", "fraction", "reason"}, *without[] = {"decision", "reason"};
-  cJSON_AddItemToObject(s, "required", want_fraction ? cJSON_CreateStringArray(with, 3)
-                                                     : cJSON_CreateStringArray(without, 2));
+  const int reason = reason_chars >= 0;
+  if (reason) {
+    cJSON *r = cJSON_AddObjectToObject(props, "reason");
+    cJSON_AddStringToObject(r, "type", "string");
+    cJSON_AddNumberToObject(r, "maxLength", reason_chars ? reason_chars : REASON_CHARS);
+  }
+  const char *req[3] = {"decision"};
+  int n = 1;
+  if (want_fraction) req[n++] = "fraction";
+  if (reason) req[n++] = "reason";
+  cJSON_AddItemToObject(s, "required", cJSON_CreateStringArray(req, n));
   cJSON_AddFalseToObject(s, "additionalProperties");
   return s;
 }
 
-static char *request_body(const rd_llm_client *c, const char *system, const char *user) {
+// warm: a one-token answer without a schema (the prompt is what matters).
+static char *request_body(const rd_llm_client *c, const char *system, const char *user, int warm) {
   const rd_llm_config *g = &c->cfg;
   cJSON *b = cJSON_CreateObject(), *msgs;
   cJSON_AddStringToObject(b, "model", c->model);
@@ -141,17 +183,23 @@ static char *request_body(const rd_llm_client *c, const char *system, const char
     cJSON_AddStringToObject(m, "content", texts[i]);
     cJSON_AddItemToArray(msgs, m);
   }
-  cJSON *schema = decision_schema(g->want_fraction);
+  cJSON *schema = warm ? NULL : decision_schema(g->want_fraction, g->reason_chars);
+  const int max_tokens = warm ? 1 : g->max_tokens;
   if (g->dialect == RD_LLM_OLLAMA) {
-    cJSON_AddItemToObject(b, "format", schema);
+    if (schema) cJSON_AddItemToObject(b, "format", schema);
     cJSON *o = cJSON_AddObjectToObject(b, "options");
     cJSON_AddNumberToObject(o, "temperature", g->temperature);
-    cJSON_AddNumberToObject(o, "num_predict", g->max_tokens);
+    cJSON_AddNumberToObject(o, "num_predict", max_tokens);
     cJSON_AddNumberToObject(o, "seed", (double)(g->seed & 0x7fffffff));
   } else {
     cJSON_AddNumberToObject(b, "temperature", g->temperature);
-    cJSON_AddNumberToObject(b, "max_tokens", g->max_tokens);
+    cJSON_AddNumberToObject(b, "max_tokens", max_tokens);
     cJSON_AddNumberToObject(b, "seed", (double)(g->seed & 0x7fffffff));
+    // llama-server keeps each slot's last prompt and evaluates only what
+    // follows the common prefix; other servers may reject unknown fields.
+    if (g->cache_prompt) cJSON_AddTrueToObject(b, "cache_prompt");
+  }
+  if (schema && g->dialect != RD_LLM_OLLAMA) {
     cJSON *rf = cJSON_AddObjectToObject(b, "response_format");
     cJSON_AddStringToObject(rf, "type", "json_schema");
     cJSON *js = cJSON_AddObjectToObject(rf, "json_schema");
@@ -239,7 +287,8 @@ static rd_llm_status parse_answer(const rd_llm_client *c, rd_llm_reply *r, const
   if (!cJSON_IsString(d)) s = fail(r, RD_LLM_ERR_ANSWER, "answer has no string field 'decision'");
   else if (c->cfg.want_fraction && !cJSON_IsNumber(f))
     s = fail(r, RD_LLM_ERR_ANSWER, "answer has no number field 'fraction'");
-  else if (!cJSON_IsString(why)) s = fail(r, RD_LLM_ERR_ANSWER, "answer has no string field 'reason'");
+  else if (c->cfg.reason_chars >= 0 && !cJSON_IsString(why))
+    s = fail(r, RD_LLM_ERR_ANSWER, "answer has no string field 'reason'");
   else if (strcmp(d->valuestring, "replace") && strcmp(d->valuestring, "keep"))
     s = fail(r, RD_LLM_ERR_RANGE, "decision '%.64s' is neither 'replace' nor 'keep'", d->valuestring);
   else if (c->cfg.want_fraction && !(f->valuedouble >= 0 && f->valuedouble <= 1))
@@ -247,7 +296,7 @@ static rd_llm_status parse_answer(const rd_llm_client *c, rd_llm_reply *r, const
   else {
     r->replace = !strcmp(d->valuestring, "replace");
     r->fraction = c->cfg.want_fraction ? f->valuedouble : 0;
-    snprintf(r->reason, sizeof r->reason, "%s", why->valuestring);
+    snprintf(r->reason, sizeof r->reason, "%s", cJSON_IsString(why) ? why->valuestring : "");
   }
   cJSON_Delete(a);
   return s;
@@ -292,11 +341,9 @@ static rd_llm_status parse_body(const rd_llm_client *c, rd_llm_reply *r) {
   return s;
 }
 
-rd_llm_status rd_llm_ask(rd_llm_client *c, const char *system, const char *user,
-                         const atomic_int *cancel, rd_llm_reply *r) {
-  memset(r, 0, sizeof *r);
+// One POST of `body` (freed here); the transport's and HTTP's failures.
+static rd_llm_status perform(rd_llm_client *c, char *body, const atomic_int *cancel, rd_llm_reply *r) {
   const double t0 = rd_now();
-  char *body = request_body(c, system, user);
   if (!body) return fail(r, RD_LLM_ERR_TRANSPORT, "out of memory building the request");
   sink s = {0};
   CURL *h = c->curl;
@@ -333,7 +380,28 @@ rd_llm_status rd_llm_ask(rd_llm_client *c, const char *system, const char *user,
   if (r->http_status < 200 || r->http_status > 299)
     return fail(r, RD_LLM_ERR_HTTP, "HTTP %ld from %s", r->http_status, c->url);
   if (!r->raw) return fail(r, RD_LLM_ERR_BODY, "empty reply body from %s", c->url);
-  return parse_body(c, r);
+  return RD_LLM_OK;
+}
+
+rd_llm_status rd_llm_ask(rd_llm_client *c, const char *system, const char *user,
+                         const atomic_int *cancel, rd_llm_reply *r) {
+  memset(r, 0, sizeof *r);
+  const double t0 = rd_now();
+  rd_llm_status s = perform(c, request_body(c, system, user, 0), cancel, r);
+  if (s == RD_LLM_OK) s = parse_body(c, r);
+  r->seconds = rd_now() - t0;
+  return s;
+}
+
+rd_llm_status rd_llm_warm(rd_llm_client *c, const char *system, const char *user,
+                          const atomic_int *cancel, double *seconds) {
+  rd_llm_reply r;
+  memset(&r, 0, sizeof r);
+  const double t0 = rd_now();
+  const rd_llm_status s = perform(c, request_body(c, system, user, 1), cancel, &r);
+  rd_llm_reply_free(&r);
+  if (seconds) *seconds = rd_now() - t0;
+  return s;
 }
 
 void rd_llm_reply_free(rd_llm_reply *r) {

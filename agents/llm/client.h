@@ -23,6 +23,8 @@ typedef struct rd_llm_config {
   long connect_timeout_ms, timeout_ms;  // timeout_ms bounds the whole request
   uint64_t seed;
   int want_fraction;        // 0: the schema asks for decision and reason only
+  int reason_chars;         // the reason's maxLength in the schema; 0: 160; < 0: no reason asked
+  int cache_prompt;         // openai dialect: send llama-server's "cache_prompt": true
 } rd_llm_config;
 
 typedef enum rd_llm_status {
@@ -64,6 +66,13 @@ void rd_llm_client_free(rd_llm_client *c);
 rd_llm_status rd_llm_ask(rd_llm_client *c, const char *system, const char *user,
                          const atomic_int *cancel, rd_llm_reply *r);
 void rd_llm_reply_free(rd_llm_reply *r);
+
+// Sends system + user once with a one-token answer and no schema, so that
+// a server with a prompt cache (llama-server's cache_prompt) evaluates the
+// prompt's fixed prefix now rather than at the first question. Returns the
+// status; the answer is discarded.
+rd_llm_status rd_llm_warm(rd_llm_client *c, const char *system, const char *user,
+                          const atomic_int *cancel, double *seconds);
 
 const char *rd_llm_status_name(rd_llm_status s);
 // "openai" / "ollama"; -1 with rd_error() for anything else.

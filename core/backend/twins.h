@@ -1,8 +1,8 @@
-// CPU twins of the GPU kernels that have no reference in core/ops or
-// core/buffer yet: the feature-row gather of the train loop, the fill of
-// fetched rows into buffer slots, the buffer's slot-map lookup, and the SCORE
-// rule's per-access bookkeeping. Each is the plain loop its kernel
-// (kernels.h) must reproduce exactly. Also the host-side transpose of a block
+// CPU twins of the GPU kernels that have no reference in core/ops yet: the
+// feature-row gather of the train loop and the fill of fetched rows into
+// buffer slots. Each is the plain loop its kernel (kernels.h) must reproduce
+// exactly. (The buffer's bookkeeping stays on the host, in buffer.c, on every
+// device: it is a few integer updates per access, not worth a kernel.) Also the host-side transpose of a block
 // that the backward kernels read.
 #ifndef RUDDER_CUDA_TWINS_H
 #define RUDDER_CUDA_TWINS_H
@@ -38,20 +38,6 @@ void rd_gather_rows(const rd_gather_src *src, int64_t n, int F, const float *loc
 // buffer[fill[i].slot, :] = fetched[fill[i].row, :] for i < n (rows of F floats): the
 // step's fetched rows stored into the buffer slots rd_buffer_plan names.
 void rd_fill_rows(const struct rd_fill *fill, int64_t n, int F, const float *fetched, float *buffer);
-
-// slot[i] = slot_of[halo[i]], or -1 when halo[i] < 0 (a remote node outside
-// the halo); returns the number of hits. The first pass of rd_buffer_step.
-int64_t rd_slot_lookup(const int32_t *slot_of, const int32_t *halo, int64_t n, int32_t *slot);
-
-// The SCORE rule's state change for one step's accesses (distinct halo
-// indices, slot[] from rd_slot_lookup): a hit stamps its slot with `step`
-// (restoring its eviction score (1-alpha)^age to 1) and counts a use; a halo
-// miss decays its candidate score to `step` and adds 1. log_keep is
-// log(1 - alpha). What rd_buffer_step does under RD_RULE_SCORE before any
-// replacement.
-void rd_score_touch(const int32_t *halo, const int32_t *slot, int64_t n, int64_t step,
-                    double log_keep, int64_t *last_hit, int64_t *uses, float *miss_score,
-                    int64_t *miss_step);
 
 // The transpose of block b: source u's in-block edges are
 // tedge[tindptr[u] .. tindptr[u+1]) (edge ids k into b->indices, ascending),

@@ -32,6 +32,12 @@ typedef struct rd_window {
   double hit_rate_prev;         // the same over the window before it (trend)
   double remote_per_step, misses_per_step, rows_fetched_per_step, evicted_per_step;
   double fetch_seconds_per_step, step_seconds_per_step;
+  // Remote halo accesses per step over the window and the one before it:
+  // the weights that combine several ranks' hit rates exactly.
+  double accesses_per_step, accesses_prev_per_step;
+  // The step just before this one alone (zero at the start), so that a
+  // policy can keep windows of its own that do not overlap.
+  int64_t last_accesses, last_hits, last_misses, last_rows_fetched, last_evicted, last_filled;
 } rd_window;
 
 typedef struct rd_policy_params {
@@ -40,6 +46,11 @@ typedef struct rd_policy_params {
   uint64_t seed;       // the run's seed (random fill, an agent's request seed)
   int32_t lookahead;   // K: future steps the prefetcher is shown (--lookahead)
   const char *options; // policy-specific "key=value,..." (agents: endpoint, model, ...)
+  // The job's communicator (an MPI_Comm *) when every rank of the job calls
+  // decide at every step in lock-step (the live trainer), so that a policy
+  // may run collectives there; NULL when the policy runs alone (a replay, a
+  // counterfactual copy).
+  const void *comm;
 } rd_policy_params;
 
 // What a rank knows of its halo (halo-aligned arrays; `vip` is NULL unless

@@ -290,6 +290,17 @@ void rd_prefetcher_window(const rd_prefetcher *pf, int64_t step, rd_window *w) {
     w->fetch_seconds_per_step = sum[0].fetch_seconds / n;
     w->step_seconds_per_step = sum[0].step_seconds / n;
   }
+  if (len[0] > 0) w->accesses_per_step = (double)sum[0].halo_accesses / len[0];
+  w->accesses_prev_per_step = len[1] > 0 ? (double)sum[1].halo_accesses / len[1] : w->accesses_per_step;
+  if (pf->recorded > 0) {
+    const rd_step_record *r = &pf->ring[(pf->recorded - 1) % (2 * W)];
+    w->last_accesses = r->halo_accesses;
+    w->last_hits = r->hits;
+    w->last_misses = r->misses;
+    w->last_rows_fetched = r->rows_fetched;
+    w->last_evicted = r->evicted;
+    w->last_filled = r->filled;
+  }
   w->hit_rate_prev = sum[1].halo_accesses ? (double)sum[1].hits / (double)sum[1].halo_accesses
                                           : w->hit_rate;
 }
@@ -313,7 +324,9 @@ const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remot
   rd_replace rep = {0};
   const rd_policy_ops *ops = pf->cfg.policy;
   double t_decide = 0;
-  if (ops->decide && pf->buf.cfg.capacity > 0) {
+  // Every rank calls decide at every step, even with no buffer to steer:
+  // a policy may run a collective there (params.comm).
+  if (ops->decide && (pf->buf.cfg.capacity > 0 || pf->cfg.params.comm)) {
     rd_window w;
     rd_prefetcher_window(pf, step, &w);
     w.stale = rd_buffer_stale(&pf->buf, step);
@@ -345,7 +358,7 @@ void rd_prefetcher_record(rd_prefetcher *pf, const rd_prefetch_metrics *m, doubl
   rd_step_record *r = &pf->ring[pf->recorded++ % (2 * pf->window)];
   *r = (rd_step_record){.halo_accesses = pf->plan.hits + pf->plan.halo_misses, .hits = m->hits,
                         .misses = m->misses, .rows_fetched = m->misses + m->prefetched,
-                        .evicted = m->evicted, .remote = m->remote,
+                        .evicted = m->evicted, .filled = pf->plan.num_fill, .remote = m->remote,
                         .fetch_seconds = fetch_seconds, .step_seconds = step_seconds};
 }
 
@@ -353,6 +366,7 @@ int rd_prefetcher_copy(rd_prefetcher *dst, const rd_prefetcher *src) {
   memset(dst, 0, sizeof *dst);
   if (rd_buffer_copy(&dst->buf, &src->buf)) return -1;
   dst->cfg = src->cfg;
+  dst->cfg.params.comm = NULL;  // a copy goes on alone, outside the job's lock-step
   dst->num_nodes = src->num_nodes;
   dst->halo_size = src->halo_size;
   dst->total_steps = src->total_steps;

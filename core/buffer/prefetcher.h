@@ -39,7 +39,7 @@ typedef struct rd_prefetch_metrics {
 } rd_prefetch_metrics;
 
 typedef struct rd_step_record {
-  int64_t halo_accesses, hits, misses, rows_fetched, evicted, remote;
+  int64_t halo_accesses, hits, misses, rows_fetched, evicted, filled, remote;
   double fetch_seconds, step_seconds;
 } rd_step_record;
 

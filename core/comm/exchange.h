@@ -20,7 +20,7 @@ typedef struct rd_fetch_stats {
   int64_t rows_served;   // rows this rank sent to others
   int64_t bytes_sent, bytes_received;  // ids and rows, over the wire
   int64_t messages;      // point-to-point messages this rank sent and received
-  double seconds;        // wall time, emulated delay included
+  double seconds;        // wall time waited for the rows, emulated delay included
   double emulated_seconds;  // the part of `seconds` added by the network model
 } rd_fetch_stats;
 
@@ -35,6 +35,23 @@ void rd_exchange_free(rd_exchange *x);
 // rank), written to out[i * row_len]. Adds this call's counts to *st.
 int rd_exchange_fetch(rd_exchange *x, int64_t n, const int32_t *owner, const int32_t *row,
                       float *out, rd_fetch_stats *st);
+
+// The same fetch without blocking, to overlap it with compute: start posts
+// the requests and returns; progress moves the fetch on (serving the
+// peers' requests too) without waiting and should be called now and then
+// while the caller computes, since MPI progresses only inside MPI calls;
+// finish waits for the rows (then in `out`, which must stay valid until
+// then) and adds the counts to *st. st->seconds is the time finish waited,
+// st->emulated_seconds the part of it that was modelled wire time: the
+// network model runs from when each round was posted, concurrently with
+// whatever the caller did meanwhile. Collective in the same order on every
+// rank; one fetch in flight per exchange, and blocking fetches on the same
+// exchange only when none is. Use an exchange on a communicator of its own
+// when other collectives run while a fetch is in flight.
+int rd_exchange_start(rd_exchange *x, int64_t n, const int32_t *owner, const int32_t *row,
+                      float *out);
+int rd_exchange_progress(rd_exchange *x);
+int rd_exchange_finish(rd_exchange *x, rd_fetch_stats *st);
 
 // Cost of moving `bytes` in `messages` messages under `net` (0 when off).
 double rd_net_cost(const rd_net_model *net, int64_t messages, int64_t bytes);

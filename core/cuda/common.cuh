@@ -66,18 +66,4 @@ __device__ inline float rd_warp_max(float x) {
   return x;
 }
 
-// Sum of one int64 per thread over the block, added to *out by thread 0
-// (integer atomics: exact and order-free). Every thread of the block calls it.
-__device__ inline void rd_block_count(int64_t mine, int64_t *out) {
-  __shared__ int64_t part[RD_WARPS];
-  mine = rd_warp_sum(mine);
-  if (threadIdx.x % 32 == 0) part[threadIdx.x / 32] = mine;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    int64_t s = 0;
-    for (int w = 0; w < RD_WARPS; w++) s += part[w];
-    atomicAdd((unsigned long long *)out, (unsigned long long)s);
-  }
-}
-
 #endif

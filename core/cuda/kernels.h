@@ -35,7 +35,7 @@ typedef struct rd_cuda_block {
   size_t cap;              // its size in bytes (rd_cuda_block_restage reuses it)
 } rd_cuda_block;
 
-// ---- Feature rows and the buffer (gather.cu, buffer.cu) -------------------
+// ---- Feature rows and the buffer (gather.cu) ------------------------------
 
 // Twin rd_gather_rows: x[i,:] = the row src[i] names, one launch for all three
 // sources. float4 loads when F % 4 == 0 and all four bases are 16-byte aligned.
@@ -45,18 +45,6 @@ int rd_cuda_gather_rows(const rd_gather_src *src, int64_t n, int F, const float 
 // distinct). float4 loads when F % 4 == 0 and both bases are 16-byte aligned.
 int rd_cuda_fill_rows(const struct rd_fill *fill, int64_t n, int F, const float *fetched,
                       float *buffer, cudaStream_t stream);
-// Twin rd_slot_lookup: slot[i] for each access, *hits (one int64) their hit count.
-int rd_cuda_slot_lookup(const int32_t *slot_of, const int32_t *halo, int64_t n, int32_t *slot,
-                        int64_t *hits, cudaStream_t stream);
-// Twin rd_score_touch (halo indices of a step are distinct: no two threads
-// write the same slot or node).
-int rd_cuda_score_touch(const int32_t *halo, const int32_t *slot, int64_t n, int64_t step,
-                        double log_keep, int64_t *last_hit, int64_t *uses, float *miss_score,
-                        int64_t *miss_step, cudaStream_t stream);
-// Twin rd_buffer_stale: *stale = occupied slots (halo_of >= 0) whose score has
-// decayed below (1-alpha)^delta, i.e. step - last_hit > delta.
-int rd_cuda_stale_count(const int32_t *halo_of, const int64_t *last_hit, int64_t capacity,
-                        int64_t step, int64_t delta, int64_t *stale, cudaStream_t stream);
 
 // ---- Elementwise and dense (elementwise.cu, dense.cu); twins in ops/elementwise.h, ops/dense.h
 

@@ -77,6 +77,15 @@ int rd_graph_load(rd_graph *g, const char *path, unsigned what) {
        !(g->valid = rd_file_section_n(f, RD_G_VALID, 4, -1, &g->num_valid, verify)) ||
        !(g->test = rd_file_section_n(f, RD_G_TEST, 4, -1, &g->num_test, verify))))
     goto fail;
+  uint64_t plen = 0;
+  const char *prov = rd_file_section(f, RD_G_PROVENANCE, 1, &plen, verify, 1);
+  for (uint32_t i = 0; !prov && i < f->hdr.num_sections; i++)
+    if (f->hdr.sec[i].id == RD_G_PROVENANCE) goto fail;  // present but bad: the error is set
+  if (prov && (plen == 0 || prov[plen - 1] != '\0')) {
+    rd_error_set("%s: provenance section is not NUL-terminated", path);
+    goto fail;
+  }
+  g->provenance = prov;
   if (rd_graph_validate(g, path, what)) goto fail;
   return 0;
 fail:
@@ -106,5 +115,7 @@ int rd_graph_write(const rd_graph *g, const char *path) {
   rd_writer_section(w, RD_G_TRAIN, g->train, sizeof(rd_node), (uint64_t)g->num_train);
   rd_writer_section(w, RD_G_VALID, g->valid, sizeof(rd_node), (uint64_t)g->num_valid);
   rd_writer_section(w, RD_G_TEST, g->test, sizeof(rd_node), (uint64_t)g->num_test);
+  if (g->provenance)
+    rd_writer_section(w, RD_G_PROVENANCE, g->provenance, 1, strlen(g->provenance) + 1);
   return rd_writer_close(w);  // reports the first write error, if any
 }

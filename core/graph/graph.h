@@ -20,6 +20,7 @@ enum rd_graph_section {
   RD_G_TRAIN,       // int32[num_train], ascending node ids
   RD_G_VALID,
   RD_G_TEST,
+  RD_G_PROVENANCE,  // optional char[]: where the data came from, NUL-terminated
 };
 
 enum rd_graph_meta { RD_GM_NODES, RD_GM_EDGES, RD_GM_FEATURES, RD_GM_CLASSES, RD_GM_SEED };
@@ -45,6 +46,10 @@ typedef struct rd_graph {
   const rd_node *train, *valid, *test;
   int64_t num_train, num_valid, num_test;
   uint64_t seed;  // generator seed, 0 for imported graphs
+  // Optional (NULL when absent): one line per fact, "key: value", saying what
+  // is real and what was made up (a twin's scale, generated labels). Read
+  // whenever the file is loaded: it is a few hundred bytes.
+  const char *provenance;
   rd_file file;   // backing mapping when loaded
 } rd_graph;
 

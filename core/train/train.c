@@ -57,6 +57,7 @@ typedef struct trainer {
   int32_t *preload_slot;
   int64_t num_preload;
   rd_trace_writer *trace;
+  double skew;              // this step's --fetch-barrier wait
   float *halo_vip;          // inclusion probability of each halo node (vip policy, traces)
   int64_t per_epoch, total_steps;
   // Per-step scratch, grown on demand and reused.
@@ -111,6 +112,16 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
   const int64_t n = s->num_remote;
   const rd_node *remote = s->remote;
 #define SRC(i) t->src[s->remote_row[i]]  // the row of x of remote access i
+  if (t->cfg->replicate_features) {  // `local` is the whole graph's matrix, by global id
+    for (int32_t i = 0; i < mb->num_nodes; i++)
+      t->src[i] = (rd_gather_src){RD_FROM_LOCAL, mb->nodes[i]};
+    if (step >= 0) {
+      if (t->trace && rd_trace_writer_step(t->trace, remote, n)) return -1;
+      *pm = (rd_prefetch_metrics){.remote = n};
+    }
+    be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched, t->x);
+    return rd_backend_check(be);
+  }
   t->req_owner = rd_grow(t->req_owner, &t->cap_owner, n + 1, sizeof *t->req_owner);
   t->req_row = rd_grow(t->req_row, &t->cap_row, n + 1, sizeof *t->req_row);
   if (step < 0) {  // evaluation: fetch every remote row, leave the buffer alone
@@ -131,6 +142,11 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
   for (int64_t k = 0; k < plan->num_prefetch; k++)
     request(t, plan->misses + k, t->pf.halo[plan->prefetch_halo[k]]);
   t->fetched = rd_grow(t->fetched, &t->cap_fetched, nreq * F + 1, sizeof *t->fetched);
+  if (t->cfg->fetch_barrier) {  // the ranks' skew, apart from the exchange's own cost
+    const double b0 = rd_now();
+    MPI_Barrier(t->comm);
+    t->skew = rd_now() - b0;
+  }
   if (rd_exchange_fetch(t->ex, nreq, t->req_owner, t->req_row, t->fetched, fs)) return -1;
   for (int64_t i = 0; i < n; i++)
     if (plan->slot[i] >= 0) SRC(i) = (rd_gather_src){RD_FROM_BUFFER, plan->slot[i]};
@@ -210,6 +226,9 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
   const rd_train_config *cfg = t->cfg;
   const rd_policy_ops *ops = cfg->prefetch.policy;
   if (!ops) return rd_error_set("no buffer policy given");
+  if (cfg->replicate_features && ops->uses_buffer)
+    return rd_error_set("replicate-features: every rank holds every row, so policy %s has no "
+                        "buffer to steer (use --policy none)", ops->name);
   const rd_buffer_start init = rd_prefetch_init_of(&cfg->prefetch);
   if ((init == RD_INIT_VIP || cfg->record_trace || (ops->flags & RD_POLICY_VIP)) &&
       halo_vip(t, fanouts, seed_prob))
@@ -220,6 +239,7 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
   rd_prefetch_config pc = cfg->prefetch;
   pc.params.seed = cfg->seed;
   pc.params.lookahead = cfg->lookahead;  // the policy sees what the pipeline sampled
+  pc.params.comm = &t->comm;  // the loop calls decide on every rank at every step
   const rd_halo_view halo = {.ids = t->p.halo, .size = t->p.num_halo, .owner = t->p.halo_owner,
                              .degree = t->p.halo_degree, .vip = t->halo_vip};
   if (rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, &halo, t->total_steps, &t->preload,
@@ -271,7 +291,10 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   MPI_Comm_rank(comm, &t->rank);
   MPI_Comm_size(comm, &t->size);
   const unsigned verify = cfg->verify ? 0 : RD_LOAD_NO_VERIFY;
-  if (rd_graph_load(&t->g, cfg->graph_path, RD_LOAD_TOPOLOGY | RD_LOAD_SPLITS | verify)) return -1;
+  // Replicated features come from the graph file, which holds every row.
+  const unsigned features = cfg->replicate_features ? RD_LOAD_FEATURES : 0;
+  if (rd_graph_load(&t->g, cfg->graph_path, RD_LOAD_TOPOLOGY | RD_LOAD_SPLITS | features | verify))
+    return -1;
   if (rd_part_load(&t->p, cfg->partition_dir, t->rank, cfg->verify)) return -1;
   if (t->p.num_parts != t->size)
     return rd_error_set("%s has %d parts but %d ranks were started (mpirun -np %d)",
@@ -295,14 +318,20 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   if (!(t->model = rd_model_create(&mc, t->be))) return -1;
   if (rd_backend_adam_init(t->be, &t->adam, rd_model_num_params(t->model), (float)cfg->lr))
     return -1;
-  t->local = t->p.features;
-  if (!t->be->host) {  // the partition's rows stay on the device for the whole run
-    const size_t bytes = (size_t)t->p.num_owned * t->p.num_features * sizeof(float);
+  if (cfg->replicate_features && t->g.num_features != t->p.num_features)
+    return rd_error_set("%s has %d features per node but %s has %d", cfg->graph_path,
+                        t->g.num_features, cfg->partition_dir, t->p.num_features);
+  const float *rows = cfg->replicate_features ? t->g.features : t->p.features;
+  const int64_t num_rows = cfg->replicate_features ? t->g.num_nodes : t->p.num_owned;
+  t->local = rows;
+  if (!t->be->host) {  // the rows stay on the device for the whole run
+    const size_t bytes = (size_t)num_rows * t->p.num_features * sizeof(float);
     float *local = t->be->alloc(t->be, bytes);
-    if (local) t->be->upload(t->be, local, t->p.features, bytes);
+    if (local) t->be->upload(t->be, local, rows, bytes);
     t->local = local;
     if (rd_backend_check(t->be))
-      return rd_error_wrap("the partition's %lld feature rows", (long long)t->p.num_owned);
+      return rd_error_wrap("%s %lld feature rows", cfg->replicate_features ? "the graph's" : "the partition's",
+                           (long long)num_rows);
   }
   t->ex = rd_exchange_create(comm, t->p.features, t->p.num_owned, t->p.num_features, cfg->net);
 
@@ -362,6 +391,7 @@ static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
   const double t1 = rd_now();
   rd_fetch_stats fs = {0};
   rd_prefetch_metrics pm;
+  t->skew = 0;
   if (gather_inputs(t, s, step, &fs, &pm)) return -1;
   const double t2 = rd_now();
   rd_backend *be = t->be;
@@ -404,7 +434,8 @@ static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
                          .bytes_received = fs.bytes_received, .bytes_sent = fs.bytes_sent,
                          .messages = fs.messages, .t_sample = t1 - t0, .t_fetch = t2 - t1,
                          .t_compute = (t3 - t2) + (t5 - t4), .t_allreduce = t4 - t3,
-                         .t_step = t5 - t0, .t_emulated = fs.emulated_seconds, .loss = tally[0],
+                         .t_step = t5 - t0, .t_emulated = fs.emulated_seconds,
+                         .t_wait = fs.seconds, .t_skew = t->skew, .loss = tally[0],
                          .acc = tally[1] / (double)s->global_batch, .buffer = pm};
   rd_prefetcher_record(&t->pf, &pm, t2 - t1, t5 - t0);
   rd_pipeline_release(t->pipeline, step);
@@ -449,7 +480,7 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   const int64_t per_epoch = t.per_epoch, total = t.total_steps;
   res->capacity = t.pf.buf.cfg.capacity;
   res->halo_size = t.p.num_halo;
-  if (preload_buffer(&t, &res->preload_rows)) {
+  if (!cfg->replicate_features && preload_buffer(&t, &res->preload_rows)) {
     teardown(&t);
     return -1;
   }
@@ -593,11 +624,11 @@ int rd_train_write_steps_csv(const rd_gathered *g, const char *path) {
   fprintf(f, "rank,epoch,step,seeds,input_nodes,local_inputs,remote_inputs,rows_fetched,"
              "bytes_received,bytes_sent,messages,t_sample,t_fetch,t_compute,t_allreduce,"
              "t_step,t_emulated,loss,acc,hits,misses,prefetched,evicted,occupancy,replaced,"
-             "t_decide,t_lookup,t_replace\n");
+             "t_decide,t_lookup,t_replace,t_wait,t_skew\n");
   for (int64_t i = 0; i < g->num_steps; i++) {
     const rd_step_metrics *m = &g->steps[i];
     fprintf(f, "%d,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,"
-               "%.7g,%.5f,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%.6f,%.6f\n",
+               "%.7g,%.5f,%lld,%lld,%lld,%lld,%lld,%d,%.6f,%.6f,%.6f,%.6f,%.6f\n",
             m->rank, m->epoch, (long long)m->step, (long long)m->seeds, (long long)m->input_nodes,
             (long long)m->local_inputs, (long long)m->remote_inputs, (long long)m->rows_fetched,
             (long long)m->bytes_received, (long long)m->bytes_sent, (long long)m->messages,
@@ -606,7 +637,7 @@ int rd_train_write_steps_csv(const rd_gathered *g, const char *path) {
             (long long)m->buffer.prefetched, (long long)m->buffer.evicted,
             (long long)m->buffer.occupancy, m->buffer.replaced, m->buffer.decide_seconds,
             m->buffer.lookup_seconds,
-            m->buffer.replace_seconds);
+            m->buffer.replace_seconds, m->t_wait, m->t_skew);
   }
   if (fclose(f) != 0) return rd_error_set("%s: write failed: %s", path, strerror(errno));
   return 0;

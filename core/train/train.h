@@ -38,6 +38,10 @@ typedef struct rd_train_config {
                                // step's sampling and fetch run while the GPU finishes this
                                // one (its time then shows in the next step's compute)
   int lookahead;               // K: steps sampled ahead of the one training (0: none)
+  int fetch_barrier;           // diagnostic: an MPI_Barrier before each step's exchange, timed
+                               // apart (t_skew), so t_wait is the exchange alone
+  int replicate_features;      // every rank holds every feature row (from the graph file):
+                               // no buffer, no exchange; the zero-communication bound
   rd_backend *backend;         // where the model, the feature matrix and the buffer
                                // rows live (NULL: the CPU); the caller's, outlives the run
 } rd_train_config;
@@ -51,6 +55,8 @@ typedef struct rd_step_metrics {
   int64_t seeds, input_nodes, local_inputs, remote_inputs;
   int64_t rows_fetched, bytes_received, bytes_sent, messages;
   double t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated;
+  double t_wait;  // exposed fetch: the time the step waited for its rows (in t_fetch)
+  double t_skew;  // --fetch-barrier: waiting for the slowest rank before the exchange
   double loss;  // global mean loss of the step (same on every rank)
   double acc;   // global training accuracy of the step's seeds
   rd_prefetch_metrics buffer;  // hits, misses, prefetched, evicted, occupancy, decision
