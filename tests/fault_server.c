@@ -20,8 +20,9 @@ struct fault_server {
   int fd, port;
   pthread_t thread;
   atomic_int fault, delay_ms, stop, received, served;
-  pthread_mutex_t mu;       // guards `last`
+  pthread_mutex_t mu;       // guards `last` and `good`
   char last[FAULT_LAST_MAX];
+  char good[512];           // FAULT_OK's answer
   char req[FAULT_LAST_MAX];  // the thread's own buffer
 };
 
@@ -96,7 +97,14 @@ static void send_chat(int c, const char *request, const char *content) {
 
 static void answer(fault_server *s, int c, const char *req) {
   switch ((fault)atomic_load(&s->fault)) {
-    case FAULT_OK: send_chat(c, req, FAULT_GOOD_ANSWER); break;
+    case FAULT_OK: {
+      char good[sizeof s->good];
+      pthread_mutex_lock(&s->mu);
+      memcpy(good, s->good, sizeof good);
+      pthread_mutex_unlock(&s->mu);
+      send_chat(c, req, good);
+      break;
+    }
     case FAULT_MALFORMED: send_reply(c, 200, "{\"choices\": [ oops"); break;
     case FAULT_NOT_DECISION: send_chat(c, req, "Yes, evict."); break;
     case FAULT_RANGE: send_chat(c, req, "{\"decision\":\"replace\",\"fraction\":1.5,\"reason\":\"more\"}"); break;
@@ -147,6 +155,7 @@ fault_server *fault_server_start(fault f) {
     return NULL;
   }
   s->port = ntohs(a.sin_port);
+  snprintf(s->good, sizeof s->good, "%s", FAULT_GOOD_ANSWER);
   pthread_mutex_init(&s->mu, NULL);
   const int rc = pthread_create(&s->thread, NULL, serve, s);
   if (rc) {
@@ -164,6 +173,12 @@ int fault_server_port(const fault_server *s) { return s->port; }
 void fault_server_set(fault_server *s, fault f, double delay_s) {
   atomic_store(&s->delay_ms, (int)(delay_s * 1e3 + 0.5));
   atomic_store(&s->fault, f);
+}
+
+void fault_server_answer(fault_server *s, const char *content) {
+  pthread_mutex_lock(&s->mu);
+  snprintf(s->good, sizeof s->good, "%s", content ? content : FAULT_GOOD_ANSWER);
+  pthread_mutex_unlock(&s->mu);
 }
 
 int fault_server_received(const fault_server *s) { return atomic_load(&s->received); }

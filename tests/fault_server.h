@@ -32,6 +32,9 @@ fault_server *fault_server_start(fault f);
 int fault_server_port(const fault_server *s);
 // The reply to every request from now on; `delay_s` is FAULT_SLOW_OK's wait.
 void fault_server_set(fault_server *s, fault f, double delay_s);
+// The message FAULT_OK answers from now on (NULL:
+// FAULT_GOOD_ANSWER again), at most 511 bytes.
+void fault_server_answer(fault_server *s, const char *content);
 // Requests read in full, and those answered (or closed: FAULT_HANG,
 // FAULT_SLOW_OK when the client left first). Any thread may read them.
 int fault_server_received(const fault_server *s);

@@ -2,7 +2,7 @@
 // training runs (tests/test_slm_faults.sh). It is NOT a model server: it
 // never reads the prompt, it answers every request with the chosen fault.
 //   rudder_fault_server --fault hang|garbage|http500|not-decision|range|ok|slow-ok
-//                       --port-file F [--delay S]
+//                       --port-file F [--delay S] [--answer TEXT]
 // Listens on a free 127.0.0.1 port, writes the port to F (through F.tmp and
 // a rename, so a reader never sees half a number) and serves until SIGTERM
 // or SIGINT. Each change of its counters is printed as "received N served M"
@@ -18,9 +18,10 @@
 #include "fault_server.h"
 
 static int usage(void) {
-  fprintf(stderr, "usage: rudder_fault_server --fault NAME --port-file F [--delay S]\n"
+  fprintf(stderr, "usage: rudder_fault_server --fault NAME --port-file F [--delay S] [--answer TEXT]\n"
                   "  NAME: ok garbage not-decision range http500 hang slow-ok (a fault injector,"
-                  " not a model server)\n");
+                  " not a model server)\n"
+                  "  --answer TEXT: the message `ok` answers (default: a replace decision)\n");
   return 2;
 }
 
@@ -40,6 +41,7 @@ static int write_port(const char *path, int port) {
 int main(int argc, char **argv) {
   fault kind = FAULT_COUNT;
   const char *port_file = NULL;
+  const char *good = NULL;
   double delay = 0;
   if (argc % 2 == 0) return usage();  // options come in pairs
   for (int i = 1; i < argc; i += 2) {
@@ -48,6 +50,7 @@ int main(int argc, char **argv) {
       if (fault_parse(val, &kind)) return usage();
     } else if (!strcmp(opt, "--port-file")) port_file = val;
     else if (!strcmp(opt, "--delay")) delay = atof(val);
+    else if (!strcmp(opt, "--answer")) good = val;
     else return usage();
   }
   if (kind == FAULT_COUNT || !port_file) return usage();
@@ -64,6 +67,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   fault_server_set(s, kind, delay);
+  if (good) fault_server_answer(s, good);
   if (write_port(port_file, fault_server_port(s))) {
     fprintf(stderr, "rudder_fault_server: cannot write %s: %s\n", port_file, strerror(errno));
     fault_server_stop(s);

@@ -174,6 +174,22 @@ static void agent_answers(fault_server *f) {
   char last[FAULT_LAST_MAX];
   fault_server_last(f, last, sizeof last);
   CHECK(!strstr(last, "\"fraction\":{"), "the paper's schema asks for no fraction");
+  // The history says what the eviction did, as the next step measured it:
+  // with nothing stale it filled empty slots (no "no candidates found"),
+  // and the effect compares spans that do not overlap.
+  rd_window pw = llm_window(paper.applied_step + 1);
+  pw.stale = 0;
+  pw.last_filled = 300;
+  pw.last_evicted = 0;
+  pw.last_misses = 600;
+  pw.last_hits = 400;
+  p.ops->decide(p.state, &p.params, &pw, &out);
+  CHECK(rd_llm_agent_render(p.state, &pw, &system, &user) == 0, "render");
+  CHECK(strstr(user, "- minibatch 1000: Yes, evict. 0 nodes evicted, 300 empty slots filled (12% of cache). "
+                     "Since then: HR +28 pts, comm_volume -300 (-33%).") && !strstr(user, "Skipped"),
+        "paper history: %s", user);
+  free(system);
+  free(user);
   p.ops->destroy(p.state);
 }
 
@@ -235,6 +251,62 @@ static void shutdown_in_flight(fault_server *f) {
   CHECK(rd_now() - t0 < 10, "destroy waited %.1f s for a hung request", rd_now() - t0);
   for (int i = 0; i < 1000 && fault_server_served(f) == served; i++) llm_sleep(0.01);
   CHECK(fault_server_served(f) == served + 1, "the hung connection was closed");
+}
+
+// Menu answers: the schema lists every knob's values; an answer on the menu
+// is taken, a number between listed values is clamped to the nearest, one
+// outside them or an unknown prior is a range error, a missing knob an
+// answer error.
+static void menu_answers(fault_server *f) {
+  static const rd_llm_menu menu = {.num_windows = 3, .windows = {0, 4, 8}, .num_priors = 3,
+                                   .priors = {"vip", "count", "degree"}, .num_margins = 3,
+                                   .margins = {0, 0.25, 1}, .num_pinned = 2, .pinned = {0, 0.5}};
+  const rd_llm_config cfg = {.endpoint = url, .max_tokens = 64, .connect_timeout_ms = 400, .timeout_ms = 400,
+                             .menu = &menu};
+  rd_llm_client *c = rd_llm_client_new(&cfg);
+  CHECK(c, "%s", rd_error());
+  fault_server_set(f, FAULT_OK, 0);
+  static const struct {
+    const char *answer;
+    rd_llm_status status;
+    int tune, window, prior, clamped;
+    double margin, pinned;
+  } cases[] = {
+      {"{\"decision\":\"tune\",\"window\":4,\"prior\":\"count\",\"margin\":0.25,\"pinned\":0.5,\"reason\":\"r\"}",
+       RD_LLM_OK, 1, 4, 1, 0, 0.25, 0.5},
+      {"{\"decision\":\"keep\",\"window\":0,\"prior\":\"vip\",\"margin\":0,\"pinned\":0,\"reason\":\"r\"}",
+       RD_LLM_OK, 0, 0, 0, 0, 0, 0},
+      {"{\"decision\":\"tune\",\"window\":7,\"prior\":\"degree\",\"margin\":0.3,\"pinned\":0.1,\"reason\":\"r\"}",
+       RD_LLM_OK, 1, 8, 2, 1, 0.25, 0},
+      {"{\"decision\":\"tune\",\"window\":9,\"prior\":\"vip\",\"margin\":0,\"pinned\":0,\"reason\":\"r\"}",
+       RD_LLM_ERR_RANGE, 0, 0, 0, 0, 0, 0},
+      {"{\"decision\":\"tune\",\"window\":4,\"prior\":\"lru\",\"margin\":0,\"pinned\":0,\"reason\":\"r\"}",
+       RD_LLM_ERR_RANGE, 0, 0, 0, 0, 0, 0},
+      {"{\"decision\":\"replace\",\"window\":4,\"prior\":\"vip\",\"margin\":0,\"pinned\":0,\"reason\":\"r\"}",
+       RD_LLM_ERR_RANGE, 0, 0, 0, 0, 0, 0},
+      {"{\"decision\":\"tune\",\"window\":4,\"margin\":0,\"pinned\":0,\"reason\":\"r\"}",
+       RD_LLM_ERR_ANSWER, 0, 0, 0, 0, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    fault_server_answer(f, cases[i].answer);
+    rd_llm_reply r;
+    const rd_llm_status st = rd_llm_ask(c, "s", "u", NULL, &r);
+    CHECK(st == cases[i].status, "menu answer %zu: %s (%s)", i, rd_llm_status_name(st), r.message);
+    if (st == RD_LLM_OK)
+      CHECK(r.replace == cases[i].tune && r.window == cases[i].window && r.prior == cases[i].prior &&
+                r.margin == cases[i].margin && r.pinned == cases[i].pinned && r.clamped == cases[i].clamped,
+            "menu answer %zu: tune %d window %d prior %d margin %g pinned %g clamped %d", i, r.replace, r.window,
+            r.prior, r.margin, r.pinned, r.clamped);
+    rd_llm_reply_free(&r);
+  }
+  char last[FAULT_LAST_MAX];
+  fault_server_last(f, last, sizeof last);
+  CHECK(strstr(last, "\"enum\":[\"keep\",\"tune\"]") && strstr(last, "\"window\":{\"type\":\"integer\",\"enum\":[0,4,8]}") &&
+            strstr(last, "\"prior\":{\"type\":\"string\",\"enum\":[\"vip\",\"count\",\"degree\"]}") &&
+            strstr(last, "\"pinned\":{\"type\":\"number\",\"enum\":[0,0.5]}") && !strstr(last, "\"fraction\""),
+        "menu schema: %s", last);
+  fault_server_answer(f, NULL);
+  rd_llm_client_free(c);
 }
 
 // A key goes over https or to this machine, never over plain http elsewhere.
@@ -315,6 +387,7 @@ int main(void) {
   shutdown_in_flight(f);
   option_errors();
   key_safety();
+  menu_answers(f);
   fault_server_stop(f);
   printf("test_llm_faults: all checks passed\n");
   return 0;

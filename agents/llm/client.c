@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,13 +142,32 @@ oom:
 // The answer's schema: the decision first, so a model commits before it
 // explains; the reason is bounded so that a rambling model still closes
 // its JSON within max_tokens.
-static cJSON *decision_schema(int want_fraction, int reason_chars) {
+static void number_enum(cJSON *props, const char *name, const char *type, const double *v, int n) {
+  cJSON *o = cJSON_AddObjectToObject(props, name);
+  cJSON_AddStringToObject(o, "type", type);
+  cJSON_AddItemToObject(o, "enum", cJSON_CreateDoubleArray(v, n));
+}
+
+static cJSON *decision_schema(int want_fraction, int reason_chars, const rd_llm_menu *menu) {
   cJSON *s = cJSON_CreateObject(), *props = cJSON_AddObjectToObject(s, "properties");
   cJSON_AddStringToObject(s, "type", "object");
   cJSON *d = cJSON_AddObjectToObject(props, "decision");
   cJSON_AddStringToObject(d, "type", "string");
-  const char *choices[] = {"replace", "keep"};
-  cJSON_AddItemToObject(d, "enum", cJSON_CreateStringArray(choices, 2));
+  const char *choices[] = {"replace", "keep"}, *tune[] = {"keep", "tune"};
+  cJSON_AddItemToObject(d, "enum", cJSON_CreateStringArray(menu ? tune : choices, 2));
+  if (menu) {
+    // Every knob, always: a grammar then fixes the answer's shape, and a
+    // "keep" simply ignores them.
+    double w[RD_LLM_MENU_MAX] = {0};
+    for (int i = 0; i < menu->num_windows; i++) w[i] = menu->windows[i];
+    number_enum(props, "window", "integer", w, menu->num_windows);
+    cJSON *p = cJSON_AddObjectToObject(props, "prior");
+    cJSON_AddStringToObject(p, "type", "string");
+    cJSON_AddItemToObject(p, "enum", cJSON_CreateStringArray(menu->priors, menu->num_priors));
+    number_enum(props, "margin", "number", menu->margins, menu->num_margins);
+    number_enum(props, "pinned", "number", menu->pinned, menu->num_pinned);
+    want_fraction = 0;
+  }
   if (want_fraction) {
     cJSON *f = cJSON_AddObjectToObject(props, "fraction");
     cJSON_AddStringToObject(f, "type", "number");
@@ -160,9 +180,10 @@ static cJSON *decision_schema(int want_fraction, int reason_chars) {
     cJSON_AddStringToObject(r, "type", "string");
     cJSON_AddNumberToObject(r, "maxLength", reason_chars ? reason_chars : REASON_CHARS);
   }
-  const char *req[3] = {"decision"};
+  const char *req[7] = {"decision"};
   int n = 1;
   if (want_fraction) req[n++] = "fraction";
+  if (menu) req[n++] = "window", req[n++] = "prior", req[n++] = "margin", req[n++] = "pinned";
   if (reason) req[n++] = "reason";
   cJSON_AddItemToObject(s, "required", cJSON_CreateStringArray(req, n));
   cJSON_AddFalseToObject(s, "additionalProperties");
@@ -183,7 +204,7 @@ static char *request_body(const rd_llm_client *c, const char *system, const char
     cJSON_AddStringToObject(m, "content", texts[i]);
     cJSON_AddItemToArray(msgs, m);
   }
-  cJSON *schema = warm ? NULL : decision_schema(g->want_fraction, g->reason_chars);
+  cJSON *schema = warm ? NULL : decision_schema(g->want_fraction, g->reason_chars, g->menu);
   const int max_tokens = warm ? 1 : g->max_tokens;
   if (g->dialect == RD_LLM_OLLAMA) {
     if (schema) cJSON_AddItemToObject(b, "format", schema);
@@ -275,6 +296,50 @@ static cJSON *parse_object(const char *text) {
   return o;
 }
 
+// The listed value nearest to x when x lies within the list's range (then
+// *moved says whether it was not listed exactly); -1 outside it.
+static int nearest(const double *v, int n, double x, int *moved) {
+  double lo = v[0], hi = v[0];
+  int best = 0;
+  for (int i = 0; i < n; i++) {
+    lo = v[i] < lo ? v[i] : lo;
+    hi = v[i] > hi ? v[i] : hi;
+    if (fabs(v[i] - x) < fabs(v[best] - x)) best = i;
+  }
+  if (!(x >= lo && x <= hi)) return -1;
+  *moved |= v[best] != x;
+  return best;
+}
+
+// A menu answer's knobs, validated and clamped onto the menu.
+static rd_llm_status parse_menu(const rd_llm_menu *m, const cJSON *a, rd_llm_reply *r) {
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(a, "window");
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(a, "prior");
+  const cJSON *g = cJSON_GetObjectItemCaseSensitive(a, "margin");
+  const cJSON *q = cJSON_GetObjectItemCaseSensitive(a, "pinned");
+  if (!cJSON_IsNumber(w) || !cJSON_IsString(p) || !cJSON_IsNumber(g) || !cJSON_IsNumber(q))
+    return fail(r, RD_LLM_ERR_ANSWER, "a menu answer needs number fields window, margin, pinned and a string prior");
+  double wv[RD_LLM_MENU_MAX] = {0};
+  for (int i = 0; i < m->num_windows; i++) wv[i] = m->windows[i];
+  int moved = 0;
+  const int wi = nearest(wv, m->num_windows, w->valuedouble, &moved);
+  const int gi = nearest(m->margins, m->num_margins, g->valuedouble, &moved);
+  const int qi = nearest(m->pinned, m->num_pinned, q->valuedouble, &moved);
+  int pi = -1;
+  for (int i = 0; i < m->num_priors; i++)
+    if (!strcmp(p->valuestring, m->priors[i])) pi = i;
+  if (wi < 0) return fail(r, RD_LLM_ERR_RANGE, "window %g outside [%g, %g]", w->valuedouble, wv[0], wv[m->num_windows - 1]);
+  if (gi < 0) return fail(r, RD_LLM_ERR_RANGE, "margin %g outside the menu", g->valuedouble);
+  if (qi < 0) return fail(r, RD_LLM_ERR_RANGE, "pinned %g outside the menu", q->valuedouble);
+  if (pi < 0) return fail(r, RD_LLM_ERR_RANGE, "prior '%.32s' is not on the menu", p->valuestring);
+  r->window = m->windows[wi];
+  r->prior = pi;
+  r->margin = m->margins[gi];
+  r->pinned = m->pinned[qi];
+  r->clamped = moved;
+  return RD_LLM_OK;
+}
+
 static rd_llm_status parse_answer(const rd_llm_client *c, rd_llm_reply *r, const char *finish) {
   cJSON *a = parse_object(r->content);
   if (!a)
@@ -289,12 +354,14 @@ static rd_llm_status parse_answer(const rd_llm_client *c, rd_llm_reply *r, const
     s = fail(r, RD_LLM_ERR_ANSWER, "answer has no number field 'fraction'");
   else if (c->cfg.reason_chars >= 0 && !cJSON_IsString(why))
     s = fail(r, RD_LLM_ERR_ANSWER, "answer has no string field 'reason'");
-  else if (strcmp(d->valuestring, "replace") && strcmp(d->valuestring, "keep"))
+  else if (c->cfg.menu && strcmp(d->valuestring, "tune") && strcmp(d->valuestring, "keep"))
+    s = fail(r, RD_LLM_ERR_RANGE, "decision '%.64s' is neither 'tune' nor 'keep'", d->valuestring);
+  else if (!c->cfg.menu && strcmp(d->valuestring, "replace") && strcmp(d->valuestring, "keep"))
     s = fail(r, RD_LLM_ERR_RANGE, "decision '%.64s' is neither 'replace' nor 'keep'", d->valuestring);
   else if (c->cfg.want_fraction && !(f->valuedouble >= 0 && f->valuedouble <= 1))
     s = fail(r, RD_LLM_ERR_RANGE, "fraction %g outside [0, 1]", f->valuedouble);
-  else {
-    r->replace = !strcmp(d->valuestring, "replace");
+  else if (!c->cfg.menu || (s = parse_menu(c->cfg.menu, a, r)) == RD_LLM_OK) {
+    r->replace = !strcmp(d->valuestring, c->cfg.menu ? "tune" : "replace");
     r->fraction = c->cfg.want_fraction ? f->valuedouble : 0;
     snprintf(r->reason, sizeof r->reason, "%s", cJSON_IsString(why) ? why->valuestring : "");
   }

@@ -13,6 +13,18 @@
 
 typedef enum rd_llm_dialect { RD_LLM_OPENAI, RD_LLM_OLLAMA } rd_llm_dialect;
 
+// The menu of knobs an answer may set (menu agents): the schema lists each
+// knob's allowed values, so a server with JSON-schema grammars can only
+// produce them; a number elsewhere in range is clamped to the nearest
+// listed value, anything else is a range error.
+enum { RD_LLM_MENU_MAX = 8 };
+typedef struct rd_llm_menu {
+  int num_windows, num_priors, num_margins, num_pinned;
+  int32_t windows[RD_LLM_MENU_MAX];           // lookahead steps that count
+  const char *priors[RD_LLM_MENU_MAX];        // names, as rd_prior_name spells them
+  double margins[RD_LLM_MENU_MAX], pinned[RD_LLM_MENU_MAX];
+} rd_llm_menu;
+
 typedef struct rd_llm_config {
   const char *endpoint;     // base URL ("http://127.0.0.1:8080") or a full chat URL
   const char *model;        // sent as "model"; llama-server ignores it
@@ -25,6 +37,7 @@ typedef struct rd_llm_config {
   int want_fraction;        // 0: the schema asks for decision and reason only
   int reason_chars;         // the reason's maxLength in the schema; 0: 160; < 0: no reason asked
   int cache_prompt;         // openai dialect: send llama-server's "cache_prompt": true
+  const rd_llm_menu *menu;  // non-NULL: the answer is "keep" or "tune" with the menu's knobs
 } rd_llm_config;
 
 typedef enum rd_llm_status {
@@ -48,6 +61,13 @@ typedef struct rd_llm_reply {
   char *content;         // the model's message text, malloc'ed, NULL when not reached
   int replace;           // the answer, valid when status == RD_LLM_OK
   double fraction;       // 0 unless the schema asked for it
+  // Menu answers ("tune" is replace = 1): the knobs, validated against the
+  // menu (index of the prior in menu->priors); `clamped` names any number
+  // moved onto the menu.
+  int32_t window;
+  int prior;
+  double margin, pinned;
+  int clamped;
   char reason[256];
   int prompt_tokens, completion_tokens;  // as the server counted them, 0 if not said
   double seconds;        // wall time of the request

@@ -10,11 +10,6 @@
 
 enum { RNG_INIT = 0x1a17 };
 
-void rd_prefetch_config_defaults(rd_prefetch_config *c) {
-  // The reference implementation's defaults: alpha 0.05, eviction period 25.
-  *c = (rd_prefetch_config){.capacity_fraction = 0.25, .alpha = 0.05, .delta = 25,
-                            .init = RD_INIT_POLICY};
-}
 
 rd_buffer_start rd_prefetch_init_of(const rd_prefetch_config *c) {
   // The offline bound is defined from an empty buffer: no fill applies to it.

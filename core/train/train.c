@@ -9,6 +9,7 @@
 #include "buffer/trace.h"
 #include "buffer/vip.h"
 #include "clock.h"
+#include "cpu.h"
 #include "backend/twins.h"
 #include "error.h"
 #include "graph/part.h"
@@ -26,14 +27,6 @@ enum { RNG_DROPOUT = 0xd209 };
 // Evaluation samples with keys no training step uses.
 #define EVAL_EPOCH (UINT64_C(1) << 62)
 
-void rd_train_config_defaults(rd_train_config *c) {
-  // The paper's DistDGL scripts: 2 layers, fanouts 10,25, batch 2000, lr 0.003.
-  *c = (rd_train_config){.num_layers = 2, .fanouts = {10, 25}, .batch_size = 2000, .lr = 0.003,
-                         .epochs = 10, .seed = 1, .verify = 1};
-  c->model = (rd_model_config){.kind = RD_MODEL_SAGE, .num_layers = 2, .hidden = 256, .heads = 4,
-                               .dropout = 0.5f, .seed = 1};
-  rd_prefetch_config_defaults(&c->prefetch);
-}
 
 typedef struct trainer {
   MPI_Comm comm;
@@ -488,7 +481,7 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   const double start = rd_now();
   int64_t step = 0;
   for (int epoch = 0; epoch < cfg->epochs && step < total && rc == 0; epoch++) {
-    const double e0 = rd_now();
+    const double e0 = rd_now(), cpu0 = rd_cpu_seconds();
     const int64_t first = step;
     double loss = 0;
     for (int64_t s = 0; s < per_epoch && step < total && rc == 0; s++, step++) {
@@ -498,8 +491,8 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
     if (rc) break;
     res->final_loss = loss / (double)(step - first);
     const int last = epoch + 1 == cfg->epochs || step == total;
-    if ((cfg->eval_every > 0 && (epoch + 1) % cfg->eval_every == 0) || last)
-      rc = evaluate(&t, t.p.valid, t.p.num_valid, cfg->eval_nodes, &res->valid_acc);
+    const int evaluated = (cfg->eval_every > 0 && (epoch + 1) % cfg->eval_every == 0) || last;
+    if (evaluated) rc = evaluate(&t, t.p.valid, t.p.num_valid, cfg->eval_nodes, &res->valid_acc);
     if (t.rank == 0 && !cfg->quiet && rc == 0) {
       double ts = 0, tf = 0, tc = 0, ta = 0, rows = 0;
       for (int64_t i = first; i < step; i++) {
@@ -507,10 +500,14 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
         tc += res->steps[i].t_compute; ta += res->steps[i].t_allreduce;
         rows += (double)res->steps[i].rows_fetched;
       }
-      printf("epoch %d/%d | step %lld/%lld | loss %.4f | valid acc %.4f | %.2f s (rank 0: sample "
-             "%.2f, fetch %.2f, compute %.2f, allreduce %.2f) | %.0f rows fetched/step\n",
-             epoch + 1, cfg->epochs, (long long)step, (long long)total, res->final_loss,
-             res->valid_acc, rd_now() - e0, ts, tf, tc, ta, rows / (double)(step - first));
+      char acc[16] = "-";  // not evaluated this epoch
+      if (evaluated) snprintf(acc, sizeof acc, "%.4f", res->valid_acc);
+      printf("epoch %d/%d | step %lld/%lld | loss %.4f | valid acc %s | %.2f s, cpu %.2f s "
+             "(rank 0: sample %.2f, fetch %.2f, compute %.2f, allreduce %.2f) | %.0f rows "
+             "fetched/step\n",
+             epoch + 1, cfg->epochs, (long long)step, (long long)total, res->final_loss, acc,
+             rd_now() - e0, rd_cpu_seconds() - cpu0, ts, tf, tc, ta,
+             rows / (double)(step - first));
       fflush(stdout);
     }
   }
