@@ -199,6 +199,8 @@ static void labels_of(const rd_experiment *e, const run *r, args *keys, args *va
   ATTR("partition", "%s", r->graph->partition ? r->graph->partition : "metis");
   ATTR("model", "%s", r->model->name);
   ATTR("label", "%s", r->policy);
+  // Always written, so the tables of experiments without a bound have the column.
+  ATTR("replayed", "%d", (r->ops->flags & RD_POLICY_OFFLINE) != 0);
 #undef ATTR
 }
 
@@ -358,9 +360,7 @@ static int replay_run(const rd_experiment *e, const run *r, const char *trace, c
   none.buffer.misses = rows;
   none.step = -1;
   args keys = {0}, values = {0};
-  labels_of(e, r, &keys, &values);
-  add(&keys, "replayed");
-  add(&values, "1");
+  labels_of(e, r, &keys, &values);  // replayed = 1
   const rd_run_record rec = {.run_id = r->id, .config = &run_cfg, .attr_keys = (const char *const *)keys.v,
                              .attr_values = (const char *const *)values.v, .num_attrs = keys.n,
                              .ranks = r->ranks, .steps_run = steps, .steps = &none,
@@ -472,7 +472,10 @@ int main(int argc, char **argv) {
     const rd_graph_spec *g = &e.graph[i];
     char need[PATH_MAX] = "";
     if (g->file) snprintf(need, sizeof need, "%s", g->file);
-    if (g->ogb) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    if (g->ogb) {
+      snprintf(need, sizeof need, "%s/raw/data.npz", g->ogb);  // the binary layout (papers100M)
+      if (!exists(need)) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    }
     if (g->snap) snprintf(need, sizeof need, "%s", g->snap);
     if (g->saint) snprintf(need, sizeof need, "%s/adj_full.npz", g->saint);
     if (*need && !exists(need)) {
