@@ -52,6 +52,7 @@ static const rd_param table[] = {
     {"experiment", "device", "device", "device", RD_PARAM_CHOICE, 0, 0, "cpu|cuda|cpu-staged", 0, "cpu", "", "cuda: one GPU per rank, shared round-robin when fewer; cpu-staged: the CPU driven as a device", AT(device), T},
     {"experiment", "fetch_barrier", "fetch-barrier", "fetch_barrier", RD_PARAM_FLAG, 0, 1, NULL, 0, "no", "", "diagnostic: time a barrier before each exchange apart (t_skew)", AT(fetch_barrier), T},
     {"experiment", "overlap", "overlap", "overlap", RD_PARAM_FLAG, 0, 1, NULL, 0, "no", "", "GPU: the next step's sampling and fetch overlap this step's backward", AT(overlap), T},
+    {"experiment", "overlap_fetch", "overlap-fetch", "overlap_fetch", RD_PARAM_FLAG, 0, 1, NULL, 0, "no", "", "request step t+1's missing rows (non-blocking) while step t computes; only what is left is waited for (t_wait)", AT(overlap_fetch), T},
     {0}};
 
 const rd_param *rd_params(void) { return table; }

@@ -41,6 +41,8 @@ typedef struct rd_train_config {
                                // step's sampling and fetch run while the GPU finishes this
                                // one (its time then shows in the next step's compute)
   int lookahead;               // K: steps sampled ahead of the one training (0: none)
+  int overlap_fetch;           // request step t+1's missing rows while step t computes
+                               // (non-blocking exchange); same plans, rows and losses
   int fetch_barrier;           // diagnostic: an MPI_Barrier before each step's exchange, timed
                                // apart (t_skew), so t_wait is the exchange alone
   int replicate_features;      // every rank holds every feature row (from the graph file):
