@@ -77,7 +77,8 @@ enum var {
   V_STEP, V_TOTAL_STEPS, V_STEPS_LEFT, V_STEPS_LEFT_PCT, V_SINCE_REPLACE, V_CAPACITY, V_HALO,
   V_OCCUPANCY, V_OCCUPANCY_PCT, V_STALE, V_STALE_PCT, V_WINDOW, V_HIT_RATE, V_HIT_RATE_PREV,
   V_HIT_RATE_CHANGE, V_REMOTE, V_MISSES, V_ROWS_FETCHED, V_EVICTED, V_FETCH_MS, V_STEP_MS,
-  V_CUM_HIT_RATE, V_COMM_VOLUME, V_HISTORY, NVARS
+  V_CUM_HIT_RATE, V_COMM_VOLUME, V_HISTORY, V_CANDIDATES, V_CAND_5, V_CAND_10, V_CAND_25, V_CAND_50,
+  V_CAND_100, V_STALE_AGE_P50, V_STALE_AGE_MAX, NVARS
 };
 static const char *const var_names[NVARS] = {
     [V_STEP] = "step", [V_TOTAL_STEPS] = "total_steps", [V_STEPS_LEFT] = "steps_left",
@@ -88,7 +89,10 @@ static const char *const var_names[NVARS] = {
     [V_HIT_RATE_CHANGE] = "hit_rate_change", [V_REMOTE] = "remote_per_step",
     [V_MISSES] = "misses_per_step", [V_ROWS_FETCHED] = "rows_fetched_per_step",
     [V_EVICTED] = "evicted_per_step", [V_FETCH_MS] = "fetch_ms", [V_STEP_MS] = "step_ms",
-    [V_CUM_HIT_RATE] = "cum_hit_rate", [V_COMM_VOLUME] = "comm_volume", [V_HISTORY] = "history"};
+    [V_CUM_HIT_RATE] = "cum_hit_rate", [V_COMM_VOLUME] = "comm_volume", [V_HISTORY] = "history",
+    [V_CANDIDATES] = "candidates", [V_CAND_5] = "cand_5", [V_CAND_10] = "cand_10", [V_CAND_25] = "cand_25",
+    [V_CAND_50] = "cand_50", [V_CAND_100] = "cand_100", [V_STALE_AGE_P50] = "stale_age_p50",
+    [V_STALE_AGE_MAX] = "stale_age_max"};
 
 // What every rank puts in the job's per-step gather: its window, and (from
 // the leader only) the decision all ranks apply before this step.
@@ -308,6 +312,10 @@ static int render(const agent *a, const request *q, char **system, char **user) 
   SET(V_STEP_MS, "%.1f", 1e3 * w->step_seconds_per_step);
   SET(V_CUM_HIT_RATE, "%.0f", q->cum_hit_rate);
   SET(V_COMM_VOLUME, "%.0f", w->misses_per_step);
+  SET(V_CANDIDATES, "%lld", (long long)w->candidates);
+  for (int i = 0; i < 5; i++) SET(V_CAND_5 + i, "%.1f", w->cand_at[i]);
+  SET(V_STALE_AGE_P50, "%.0f", w->stale_age_p50);
+  SET(V_STALE_AGE_MAX, "%.0f", w->stale_age_max);
 #undef SET
   size_t len = 0;
   FILE *f = open_memstream(&val[V_HISTORY], &len);
@@ -596,6 +604,9 @@ static rd_window job_window(const job_slot *s, int n) {
   j.capacity = j.halo_size = j.occupancy = j.stale = 0;
   j.remote_per_step = j.misses_per_step = j.rows_fetched_per_step = j.evicted_per_step = 0;
   j.last_accesses = j.last_hits = j.last_misses = j.last_rows_fetched = j.last_evicted = j.last_filled = 0;
+  j.candidates = 0;
+  j.stale_age_p50 = j.stale_age_max = 0;
+  for (int i = 0; i < 5; i++) j.cand_at[i] = 0;
   for (int r = 0; r < n; r++) {
     const rd_window *w = &s[r].w;
     j.steps_since_replace = w->steps_since_replace < j.steps_since_replace ? w->steps_since_replace
@@ -611,6 +622,11 @@ static rd_window job_window(const job_slot *s, int n) {
     j.last_accesses += w->last_accesses; j.last_hits += w->last_hits; j.last_misses += w->last_misses;
     j.last_rows_fetched += w->last_rows_fetched; j.last_evicted += w->last_evicted;
     j.last_filled += w->last_filled;
+    // Each rank replaces its own share: the ranks' views are averaged.
+    j.candidates += w->candidates;
+    for (int i = 0; i < 5; i++) j.cand_at[i] += w->cand_at[i] / n;
+    if (w->stale_age_max > j.stale_age_max) j.stale_age_max = w->stale_age_max;
+    j.stale_age_p50 += w->stale_age_p50 / n;
   }
   j.accesses_per_step = acc;
   j.accesses_prev_per_step = acc_prev;

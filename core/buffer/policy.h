@@ -34,6 +34,12 @@ typedef struct rd_window {
   // The step just before this one alone (zero at the start), so that a
   // policy can keep windows of its own that do not overlap.
   int64_t last_accesses, last_hits, last_misses, last_rows_fetched, last_evicted, last_filled;
+  // At decision points of a SCORE-rule policy that asks (RD_POLICY_SCORES),
+  // what a replacement would trade (core/buffer/scores.h): candidates
+  // missed lately, the decayed miss count of the candidate ranked at 5, 10,
+  // 25, 50 and 100 % of the capacity, and the stale slots' ages. Else zero.
+  int64_t candidates;
+  double cand_at[5], stale_age_p50, stale_age_max;
 } rd_window;
 
 typedef struct rd_policy_params {
