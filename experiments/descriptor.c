@@ -42,7 +42,8 @@ static const key_def policy_keys[] = {
     K(rd_policy_spec, policy, T_STR, 0, 0),   K(rd_policy_spec, options, T_STR, 0, 0),
     K(rd_policy_spec, init, T_STR, 0, 0),
     K(rd_policy_spec, alpha, T_F64, 1e-6, 0.999), K(rd_policy_spec, replace_fraction, T_F64, 0, 1),
-    K(rd_policy_spec, delta, T_I64, 1, 1e9),  K(rd_policy_spec, period, T_I64, 1, 1e9), {0}};
+    K(rd_policy_spec, delta, T_I64, 1, 1e9),  K(rd_policy_spec, period, T_I64, 1, 1e9),
+    K(rd_policy_spec, lookahead, T_INT, 0, 1e5), {0}};
 static const key_def network_keys[] = {
     {"latency_us", T_F64, offsetof(rd_experiment, latency_us), 0, 1e6},
     {"gbps", T_F64, offsetof(rd_experiment, gbps), 0, 1e6}, {0}};

@@ -36,6 +36,7 @@ typedef struct rd_policy_spec {
   char *init;                         // initial fill: empty|degree|random|vip
   double alpha, replace_fraction;
   int64_t delta, period;
+  int lookahead;                      // K: steps sampled ahead, the window the policy sees
 } rd_policy_spec;
 
 typedef struct rd_experiment {

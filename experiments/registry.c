@@ -8,7 +8,7 @@
 // rd_policy_NAME`, add it to baselines/CMakeLists.txt, and list it here.
 // Agents follow the baselines: classifiers (agents/classifier), LLM agents (agents/llm).
 #define POLICIES(X)                                                                     \
-  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(belady) X(xgb) X(rf) X(svm) X(linear) X(fann) \
+  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(lookahead) X(belady) X(xgb) X(rf) X(svm) X(linear) X(fann) \
   X(llm) X(slm)
 
 #define DECLARE(name) extern const rd_policy_ops rd_policy_##name;

@@ -182,6 +182,7 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
   ATTR("replace_fraction", "%g", p ? p->replace_fraction : 0);
   ATTR("policy_options", "%s", p && p->options ? p->options : "");
   ATTR("buffer_init", "%s", p && p->init ? p->init : rd_buffer_start_name(r->ops->init));
+  ATTR("lookahead", "%d", p ? p->lookahead : 0);
   ATTR("hidden", "%d", m->hidden ? m->hidden : 256);
   ATTR("heads", "%d", m->heads ? m->heads : 4);
   ATTR("lr", "%g", m->lr ? m->lr : 0.003);
@@ -229,6 +230,7 @@ static void train_args(const rd_experiment *e, const run *r, const char *graph, 
   if (p && p->replace_fraction) { add(a, "--replace-fraction"); add(a, "%g", p->replace_fraction); }
   if (p && p->options) { add(a, "--policy-options"); add(a, "%s", p->options); }
   if (p && p->init) { add(a, "--buffer-init"); add(a, "%s", p->init); }
+  if (p && p->lookahead) { add(a, "--lookahead"); add(a, "%d", p->lookahead); }
   if (e->gbps > 0) {
     add(a, "--net-latency-us"); add(a, "%g", e->latency_us);
     add(a, "--net-gbps"); add(a, "%g", e->gbps);
@@ -288,14 +290,22 @@ static void log_tail(const char *log, char *out, size_t n) {
   fclose(f);
 }
 
-// Belady on the `none` run's traces: the bound, recorded as its own run.
-static int belady_run(const rd_experiment *e, const run *r, const char *trace, const char *h5) {
+// An offline policy (Belady: the bound) on the traces of a live run of its
+// group (every run of a group samples the same accesses), recorded as its
+// own run.
+static int replay_run(const rd_experiment *e, const run *r, const char *trace, const char *h5) {
   rd_prefetch_config cfg;
   rd_prefetch_config_defaults(&cfg);
   cfg.policy = r->ops;
   cfg.capacity_fraction = r->fraction;
-  if (r->spec && r->spec->alpha) cfg.alpha = r->spec->alpha;
-  if (r->spec && r->spec->delta) cfg.delta = r->spec->delta;
+  const rd_policy_spec *p = r->spec;
+  if (p && p->alpha) cfg.alpha = p->alpha;
+  if (p && p->delta) cfg.delta = p->delta;
+  if (p && p->period) cfg.params.period = p->period;
+  if (p) cfg.params.fraction = p->replace_fraction;
+  if (p) cfg.params.options = p->options;
+  if (p) cfg.params.lookahead = p->lookahead;
+  if (p && p->init && rd_buffer_start_parse(p->init, &cfg.init)) return -1;
   const rd_net_model net = {e->latency_us, e->gbps};
   rd_train_result res = {0};
   rd_step_metrics none = {0};
@@ -336,11 +346,22 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
   return rc;
 }
 
-// The agents that talk to the local LLM server: slm, and llm without an
-// endpoint of its own.
+static int same_group(const run *a, const run *b) {
+  return a->graph == b->graph && a->ranks == b->ranks && a->model == b->model && a->seed == b->seed &&
+         a->fraction == b->fraction;
+}
+
+// Whether the group of runs[i] has an offline run (they sit at its end).
+static int group_has_offline(const run *runs, int n, int i) {
+  for (int k = i; k < n && same_group(&runs[k], &runs[i]); k++)
+    if (runs[k].ops->flags & RD_POLICY_OFFLINE) return 1;
+  return 0;
+}
+
+// The agents that talk to an LLM server and name no endpoint of their own.
 static int uses_local_server(const run *r) {
   const char *opts = r->spec && r->spec->options ? r->spec->options : "";
-  return !strcmp(r->ops->name, "slm") || (!strcmp(r->ops->name, "llm") && !strstr(opts, "endpoint="));
+  return (r->ops->flags & RD_POLICY_SERVER) && !strstr(opts, "endpoint=");
 }
 
 // Starts the local server once, with a slot per rank; returns 1 if this
@@ -400,7 +421,7 @@ int main(int argc, char **argv) {
   }
   // Every policy and every input must resolve before anything runs.
   const rd_policy_ops *ops[RD_MAX_LIST];
-  int belady = 0, none = 0;
+  int offline = 0, live = 0;
   for (int i = 0; i < e.num_policies; i++) {
     const rd_policy_spec *s = rd_experiment_policy(&e, e.policies[i]);
     const char *impl = s && s->policy ? s->policy : e.policies[i];
@@ -408,8 +429,8 @@ int main(int argc, char **argv) {
       fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: %s\n", e.path, e.policies_line, rd_error());
       goto out;
     }
-    belady |= ops[i]->rule == RD_RULE_BELADY;
-    none |= !strcmp(ops[i]->name, "none");
+    offline |= (ops[i]->flags & RD_POLICY_OFFLINE) != 0;
+    live |= !(ops[i]->flags & RD_POLICY_OFFLINE);
   }
   for (int i = 0; i < e.num_policy_specs; i++) {
     rd_buffer_start init;
@@ -418,9 +439,9 @@ int main(int argc, char **argv) {
       goto out;
     }
   }
-  if (belady && !none) {
-    fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: belady is computed on the traces of "
-                    "the `none` runs: list none too\n", e.path, e.policies_line);
+  if (offline && !live) {
+    fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: an offline policy (belady) replays "
+                    "the traces of a live run of its group: list one too\n", e.path, e.policies_line);
     goto out;
   }
   for (int i = 0; i < e.num_graph_specs; i++) {
@@ -457,17 +478,17 @@ int main(int argc, char **argv) {
               snprintf(r->id, sizeof r->id, "%s_r%d_%s_%s_f%g_s%lld", e.graphs[gi], e.ranks[ri],
                        e.models[mi], e.policies[pi], e.fractions[fi], (long long)e.seeds[si]);
             }
-  // Belady needs the trace of its group's `none` run: run `none` first.
-  for (int i = 0; i < n; i++)
-    if (!strcmp(runs[i].ops->name, "none")) {
-      int first = i;
-      while (first > 0 && runs[first - 1].graph == runs[i].graph && runs[first - 1].ranks == runs[i].ranks &&
-             runs[first - 1].model == runs[i].model && runs[first - 1].seed == runs[i].seed &&
-             runs[first - 1].fraction == runs[i].fraction)
-        first--;
+  // An offline policy replays the traces of its group's first live run:
+  // offline runs go last in their group (the sweep's order otherwise).
+  for (int i = n - 1; i >= 0; i--)
+    if (runs[i].ops->flags & RD_POLICY_OFFLINE) {
+      int last = i;
+      while (last + 1 < n && same_group(&runs[last + 1], &runs[i]) &&
+             !(runs[last + 1].ops->flags & RD_POLICY_OFFLINE))
+        last++;
       const run t = runs[i];
-      memmove(&runs[first + 1], &runs[first], (size_t)(i - first) * sizeof *runs);
-      runs[first] = t;
+      memmove(&runs[i], &runs[i + 1], (size_t)(last - i) * sizeof *runs);
+      runs[last] = t;
     }
   if (dry) {
     for (int i = 0; i < n; i++) printf("%s\n", runs[i].id);
@@ -485,12 +506,17 @@ int main(int argc, char **argv) {
   setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
   int done = 0, failed = 0, skipped = 0;
   double spent = 0;
-  char none_trace[PATH_MAX] = "", trace[PATH_MAX] = "";
+  char group_trace[PATH_MAX] = "", trace[PATH_MAX] = "";
   for (int i = 0; i < n; i++) {
     const run *r = &runs[i];
-    const int for_belady = belady && !strcmp(r->ops->name, "none"), record = for_belady || e.traces;
-    if (record) snprintf(trace, sizeof trace, "%s/%s.trace", logs, r->id);
-    if (for_belady) snprintf(none_trace, sizeof none_trace, "%s", trace);
+    // The first live run of a group with an offline run records its traces.
+    const int first_live = !(r->ops->flags & RD_POLICY_OFFLINE) &&
+                           (i == 0 || !same_group(&runs[i - 1], r));
+    const int for_offline = offline && first_live && group_has_offline(runs, n, i);
+    const int record = for_offline || e.traces;
+    if (record && !(r->ops->flags & RD_POLICY_OFFLINE))
+      snprintf(trace, sizeof trace, "%s/%s.trace", logs, r->id);
+    if (for_offline) snprintf(group_trace, sizeof group_trace, "%s", trace);
     if (rd_results_has_run(e.results, r->id)) {
       skipped++;
       continue;
@@ -514,8 +540,8 @@ int main(int argc, char **argv) {
     remove(h5);
     const double t0 = rd_now();
     int status;
-    if (r->ops->rule == RD_RULE_BELADY) {
-      status = belady_run(&e, r, none_trace, h5) ? 1 : 0;
+    if (r->ops->flags & RD_POLICY_OFFLINE) {
+      status = replay_run(&e, r, group_trace, h5) ? 1 : 0;
       if (status) {
         FILE *f = fopen(log, "w");
         if (f) { fprintf(f, "%s\n", rd_error()); fclose(f); }

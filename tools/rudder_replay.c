@@ -18,7 +18,8 @@ static int usage(void) {
           "  --alpha A (0.05)  --delta D (25)  --period P (delta)  --replace-fraction F (0)\n"
           "  --net-latency-us A (2)  --net-gbps B (25): alpha-beta model of projected time\n"
           "  --steps-csv FILE  per-step lines (single policy and trace only)\n"
-          "  --buffer-init empty|degree|random|vip  (default: each policy's)\n"
+          "  --buffer-init empty|degree|random|vip  (default: each policy's; belady starts empty)\n"
+          "  --lookahead K (0)  future steps a policy that reads it is shown (lookahead)\n"
           "  --policy-options K=V,...  for agents (model=PATH for classifiers, endpoint=... for llm)\n"
           "  --step-seconds S  pace the replay to S s per step, so an LLM agent answers as late\n"
           "                    (in steps) as in a run with such steps; its decisions are summed up\n"
@@ -37,7 +38,7 @@ int main(int argc, char **argv) {
       {"alpha", 1, 0, 'x'},  {"delta", 1, 0, 'D'},           {"period", 1, 0, 'T'},
       {"replace-fraction", 1, 0, 'r'}, {"net-latency-us", 1, 0, 'A'}, {"net-gbps", 1, 0, 'B'},
       {"steps-csv", 1, 0, 'c'}, {"buffer-init", 1, 0, 'i'}, {"policy-options", 1, 0, 'O'},
-      {"step-seconds", 1, 0, 'S'}, {0, 0, 0, 0}};
+      {"step-seconds", 1, 0, 'S'}, {"lookahead", 1, 0, 'K'}, {0, 0, 0, 0}};
   int c, idx, rc = 0;
   double v;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
@@ -56,6 +57,7 @@ int main(int argc, char **argv) {
     case 'i': rc = rd_buffer_start_parse(optarg, &cfg.init); break;
     case 'O': cfg.params.options = optarg; break;
     case 'S': rc = rd_parse_number(name, optarg, 0, 3600, &step_seconds); break;
+    case 'K': rc = rd_parse_number(name, optarg, 0, 1e5, &v); cfg.params.lookahead = (int32_t)v; break;
     default: return usage();
     }
   }
@@ -115,7 +117,7 @@ int main(int argc, char **argv) {
         return 1;
       }
       const int64_t moved = r.rows_fetched + r.preload_rows;
-      if (run[i]->rule == RD_RULE_BELADY) optimum = (double)moved;
+      if (run[i]->flags & RD_POLICY_OFFLINE) optimum = (double)moved;
       char ratio[32] = "-";
       if (optimum > 0) snprintf(ratio, sizeof ratio, "%.3f", (double)moved / optimum);
       printf("  %-10s %9lld %12lld %12lld %8.4f %12lld %10lld %12lld %9s %12.4f %8.2f\n",

@@ -134,7 +134,7 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
     return rd_backend_check(be);
   }
   if (t->trace && rd_trace_writer_step(t->trace, remote, n)) return -1;
-  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, remote, n, NULL, step, pm);
+  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, remote, n, step, pm);
   const int64_t nreq = plan->misses + plan->num_prefetch;
   t->req_owner = rd_grow(t->req_owner, &t->cap_owner, nreq + 1, sizeof *t->req_owner);
   t->req_row = rd_grow(t->req_row, &t->cap_row, nreq + 1, sizeof *t->req_row);
@@ -230,22 +230,21 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
     return rd_error_set("replicate-features: every rank holds every row, so policy %s has no "
                         "buffer to steer (use --policy none)", ops->name);
   const rd_buffer_start init = rd_prefetch_init_of(&cfg->prefetch);
-  if ((init == RD_INIT_VIP || cfg->record_trace) && halo_vip(t, fanouts, seed_prob)) return -1;
-  if (ops->rule == RD_RULE_BELADY)
-    return rd_error_set("policy %s needs the future: run it on a recorded trace with rudder_replay",
-                        ops->name);
-  float *score = NULL;
-  if (init == RD_INIT_DEGREE) {
-    score = malloc(((size_t)t->p.num_halo + 1) * sizeof *score);
-    for (int64_t i = 0; i < t->p.num_halo; i++) score[i] = (float)t->p.halo_degree[i];
-  }
+  if ((init == RD_INIT_VIP || cfg->record_trace || (ops->flags & RD_POLICY_VIP)) &&
+      halo_vip(t, fanouts, seed_prob))
+    return -1;
+  if (ops->flags & RD_POLICY_OFFLINE)
+    return rd_error_set("policy %s needs the whole future: run it on a recorded trace with "
+                        "rudder_replay", ops->name);
   rd_prefetch_config pc = cfg->prefetch;
+  pc.params.seed = cfg->seed;
+  pc.params.lookahead = cfg->lookahead;  // the policy sees what the pipeline sampled
   pc.params.comm = &t->comm;  // the loop calls decide on every rank at every step
-  const int rc = rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, t->p.halo, t->p.num_halo,
-                                    init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
-                                    &t->preload, &t->preload_slot, &t->num_preload);
-  free(score);
-  if (rc) return -1;
+  const rd_halo_view halo = {.ids = t->p.halo, .size = t->p.num_halo, .owner = t->p.halo_owner,
+                             .degree = t->p.halo_degree, .vip = t->halo_vip};
+  if (rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, &halo, t->total_steps, &t->preload,
+                         &t->preload_slot, &t->num_preload))
+    return -1;
   const int64_t rows = t->pf.buf.cfg.capacity * t->p.num_features;
   t->buffer_rows = t->be->alloc(t->be, ((size_t)rows + 1) * sizeof *t->buffer_rows);
   if (!t->buffer_rows) {
@@ -379,7 +378,12 @@ static void teardown(trainer *t) {
 // one step entering it, step + K), then trains on `step`'s sample.
 static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
   const double t0 = rd_now();
-  rd_pipeline_advance(t->pipeline, step);
+  // Steps entering the window are announced to the buffer's policy.
+  const int64_t fresh = rd_pipeline_advance(t->pipeline, step);
+  for (int64_t f = rd_pipeline_frontier(t->pipeline) - fresh; f < rd_pipeline_frontier(t->pipeline); f++) {
+    const rd_sampled *a = rd_pipeline_at(t->pipeline, f);
+    if (rd_prefetcher_see(&t->pf, f, a->remote, a->num_remote)) return -1;
+  }
   const rd_sampled *s = rd_pipeline_at(t->pipeline, step);
   const rd_minibatch *mb = &s->mb;
   const int32_t n = s->num_seeds;
