@@ -83,7 +83,7 @@
 #include "buffer/policy.h"
 #include "llm/client.h"
 
-extern const rd_policy_ops rd_policy_llm, rd_policy_slm;
+extern const rd_policy_ops rd_policy_llm, rd_policy_slm, rd_policy_llm_menu, rd_policy_slm_menu;
 
 typedef struct rd_llm_stats {
   int64_t posted;      // windows posted at decision points

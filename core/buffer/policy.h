@@ -76,6 +76,8 @@ enum rd_policy_flags {
   RD_POLICY_VIP = 4,      // reads the halo's inclusion probabilities (rd_halo_view.vip)
   RD_POLICY_SERVER = 8,   // asks an LLM server: run_experiment starts a local one unless
                           // the options name an endpoint
+  RD_POLICY_SCORES = 16,  // SCORE rule: shown the score view (rd_window.candidates, ...) at
+                          // its decision points (steps that are multiples of the period)
 };
 
 // One decision of an agent, for the results (`decisions` dataset).
@@ -103,7 +105,8 @@ typedef struct rd_policy_ops {
   // Optional state; NULL create means stateless.
   int (*create)(const rd_policy_params *params, void **state);
   // Called before every step (and, for LOOKAHEAD, once before the initial
-  // fill, with an empty window); fills the action `out`.
+  // fill, with an empty window whose step is -1: not in the job's lock-step,
+  // no collective there); fills the action `out`.
   void (*decide)(void *state, const rd_policy_params *params, const rd_window *w, rd_replace *out);
   void (*destroy)(void *state);
   // Optional: moves the decisions made since the last call to *out
