@@ -367,7 +367,7 @@ static void *worker(void *arg) {
     if (a->stop) break;
     request q = a->req;
     a->has_req = 0;
-    a->busy = 1;
+    a->busy = 1 + q.warm;  // 2: warming up
     pthread_mutex_unlock(&a->mu);
     response r = {.w = q.w, .cum_hit_rate = q.cum_hit_rate};
     char *system, *user;
@@ -809,7 +809,11 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
 static int64_t drain(void *state, rd_decision **out) {
   agent *a = state;
   pthread_mutex_lock(&a->mu);
-  // Posted, never taken: nobody will ask it now.
+  // A question that waited only for the warm-up is still asked (its answer
+  // is logged as too late), as it would have been without one; one posted
+  // while the model answered another is not: nobody will ask it now.
+  if (a->busy == 2 && a->has_req && !a->req.warm)
+    while (!a->has_resp && (a->busy || a->has_req)) pthread_cond_wait(&a->cv, &a->mu);
   const int64_t dropped = a->has_req && !a->req.warm ? a->req.w.step : -1;
   a->has_req = 0;
   while (a->busy && !a->has_resp) pthread_cond_wait(&a->cv, &a->mu);
