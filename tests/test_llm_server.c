@@ -129,11 +129,15 @@ static void paper_mode(void) {
   CHECK(run.applied_step > 25, "paper mode: no answer");
   rd_decision *d;
   const int64_t n = p.ops->drain(p.state, &d);
-  CHECK(n >= 1 && d[0].valid, "paper-mode answer is schema-valid: %s", n ? d[0].raw : "(none)");
-  CHECK(d[0].fraction == 0, "paper mode ignores any fraction");
-  printf("paper: %s after %.2f s: %s\n", d[0].replace ? "Yes, evict." : "No, do not evict.",
-         d[0].latency_seconds, d[0].raw);
-  const int replaced = d[0].replace;
+  // The first question asked (windows posted while the model answered it
+  // were superseded, and are records too).
+  int64_t a = 0;
+  while (a < n && !strncmp(d[a].raw, "superseded: ", 12)) a++;
+  CHECK(a < n && d[a].valid, "paper-mode answer is schema-valid: %s", a < n ? d[a].raw : "(none)");
+  CHECK(d[a].fraction == 0, "paper mode ignores any fraction");
+  printf("paper: %s after %.2f s: %s\n", d[a].replace ? "Yes, evict." : "No, do not evict.",
+         d[a].latency_seconds, d[a].raw);
+  const int replaced = d[a].replace;
   llm_free_decisions(d, n);
   const rd_window later = llm_window(50);
   CHECK(rd_llm_agent_render(p.state, &later, &system, &user) == 0, "render");
