@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include "buffer/replay.h"
+#include "cli.h"
 #include "descriptor.h"
 #include "clock.h"
+#include "cpu.h"
 #include "error.h"
 #include "generate.h"
 #include "ogb.h"
@@ -36,8 +38,7 @@ typedef struct run {
   const char *policy;          // as listed in the sweep
   const rd_policy_ops *ops;
   int ranks;
-  double fraction;
-  int64_t seed;
+  const char *fraction, *seed;  // as written in the sweep
   char id[256];
 } run;
 
@@ -144,10 +145,40 @@ static void free_args(args *a) {
   a->n = 0;
 }
 
-// The run's parameters, as attributes of its group.
-static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *values) {
-  const rd_model_spec *m = r->model;
-  const rd_policy_spec *p = r->spec;
+// The registered policy a sweep entry runs: its section's `policy`, else its name.
+static const char *policy_impl(const rd_experiment *e, const char *label) {
+  const rd_policy_spec *s = rd_experiment_policy(e, label);
+  const char *impl = s ? rd_param_list_get(&s->params, "policy") : NULL;
+  return impl ? impl : label;
+}
+
+// Every parameter set of a run, in the order they apply.
+static int param_sets(const rd_experiment *e, const run *r, const rd_param_list *sets[3]) {
+  int n = 0;
+  sets[n++] = &e->params;
+  sets[n++] = &r->model->params;
+  if (r->spec) sets[n++] = &r->spec->params;
+  return n;
+}
+
+// The configuration rudder_train resolves for the run, from the same text
+// through the same schema (checked when the descriptor was read).
+static void run_config(const rd_experiment *e, const run *r, rd_train_config *cfg) {
+  rd_train_config_defaults(cfg);
+  const rd_param_list *sets[3];
+  const int n = param_sets(e, r, sets);
+  for (int k = 0; k < n; k++)
+    for (int i = 0; i < sets[k]->n; i++) rd_param_set(sets[k]->v[i].param, cfg, sets[k]->v[i].text, "");
+  rd_param_set(rd_param_by_key("sweep", "seeds"), cfg, r->seed, "");
+  rd_param_set(rd_param_by_key("sweep", "buffer_fractions"), cfg, r->fraction, "");
+  cfg->policy_name = r->ops->name;
+  cfg->prefetch.policy = r->ops;
+  rd_params_resolve(cfg);
+  cfg->prefetch.init = rd_prefetch_init_of(&cfg->prefetch);
+}
+
+// The run's labels (its parameters are written from its configuration).
+static void labels_of(const rd_experiment *e, const run *r, args *keys, args *values) {
 #define ATTR(k, ...) (add(keys, "%s", k), add(values, __VA_ARGS__))
   ATTR("experiment", "%s", e->name);
   ATTR("graph", "%s", r->graph->name);
@@ -166,41 +197,52 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
     ATTR("graph_nodes", "%lld", 0LL);
   }
   ATTR("partition", "%s", r->graph->partition ? r->graph->partition : "metis");
-  ATTR("ranks", "%d", r->ranks);
-  ATTR("model", "%s", m->name);
-  ATTR("model_kind", "%s", m->kind ? m->kind : "sage");
-  ATTR("fanouts", "%s", m->fanouts ? m->fanouts : "10,25");
-  ATTR("batch_size", "%d", m->batch_size ? m->batch_size : 2000);
-  ATTR("epochs", "%d", m->epochs ? m->epochs : 10);
-  ATTR("policy", "%s", r->policy);
-  ATTR("policy_impl", "%s", r->ops->name);
-  ATTR("buffer_fraction", "%g", r->fraction);
-  ATTR("seed", "%lld", (long long)r->seed);
-  ATTR("alpha", "%g", p && p->alpha ? p->alpha : 0.05);
-  ATTR("delta", "%lld", (long long)(p && p->delta ? p->delta : 25));
-  ATTR("period", "%lld", (long long)(p && p->period ? p->period : p && p->delta ? p->delta : 25));
-  ATTR("replace_fraction", "%g", p ? p->replace_fraction : 0);
-  ATTR("policy_options", "%s", p && p->options ? p->options : "");
-  ATTR("buffer_init", "%s", p && p->init ? p->init : rd_buffer_start_name(r->ops->init));
-  ATTR("lookahead", "%d", p ? p->lookahead : 0);
-  ATTR("hidden", "%d", m->hidden ? m->hidden : 256);
-  ATTR("heads", "%d", m->heads ? m->heads : 4);
-  ATTR("lr", "%g", m->lr ? m->lr : 0.003);
-  ATTR("dropout", "%g", m->dropout ? m->dropout : 0.5);
-  ATTR("net_latency_us", "%g", e->latency_us);
-  ATTR("net_gbps", "%g", e->gbps);
-  ATTR("device", "%s", e->device ? e->device : "cpu");
+  ATTR("model", "%s", r->model->name);
+  ATTR("label", "%s", r->policy);
+  // Always written, so the tables of experiments without a bound have the column.
+  ATTR("replayed", "%d", (r->ops->flags & RD_POLICY_OFFLINE) != 0);
 #undef ATTR
 }
 
+// Threads per rank and where the ranks run. T = OMP_NUM_THREADS when set,
+// else this machine's cores / ranks (at least 1), passed to every rank for
+// OpenMP and OpenBLAS. Ranks get T cores each (--map-by slot:PE=T) when
+// they fit, else run unbound: mpirun's default binds each rank to ONE core,
+// where its T threads would queue. [mpi] args that place ranks themselves,
+// or a hostfile (other machines' cores), are left to mpirun. `desc` says
+// what was chosen.
+static void placement(const rd_experiment *e, int ranks, args *a, char *desc, size_t len) {
+  const char *env = getenv("OMP_NUM_THREADS");
+  const int cores = rd_cpu_allowed() > 0 ? rd_cpu_allowed() : 1;
+  int threads = env && atoi(env) > 0 ? atoi(env) : cores / ranks;
+  if (threads < 1) threads = 1;
+  add(a, "-x"); add(a, "OMP_NUM_THREADS=%d", threads);
+  add(a, "-x"); add(a, "OPENBLAS_NUM_THREADS=%d", threads);
+  const char *own = e->mpi_args ? e->mpi_args : "";
+  if (e->hostfile || strstr(own, "--bind-to") || strstr(own, "--map-by") ||
+      strstr(own, "--cpus-per") || strstr(own, "--rank-by")) {
+    snprintf(desc, len, "%d ranks x %d threads, placed by %s", ranks, threads,
+             e->hostfile ? "the hostfile" : "[mpi] args");
+  } else if ((int64_t)ranks * threads <= cores) {
+    add(a, "--map-by"); add(a, "slot:PE=%d", threads);
+    add(a, "--bind-to"); add(a, "core");
+    snprintf(desc, len, "%d ranks x %d thread%s on %d cores: --map-by slot:PE=%d --bind-to core",
+             ranks, threads, threads == 1 ? "" : "s", cores, threads);
+  } else {
+    add(a, "--bind-to"); add(a, "none");
+    snprintf(desc, len, "%d ranks x %d threads on %d cores (oversubscribed): --bind-to none", ranks,
+             threads, cores);
+  }
+}
+
 static void train_args(const rd_experiment *e, const run *r, const char *graph, const char *part,
-                       const char *bin, const char *h5, const char *trace, args *a) {
-  const rd_model_spec *m = r->model;
-  const rd_policy_spec *p = r->spec;
+                       const char *bin, const char *h5, const char *trace, args *a, char *desc,
+                       size_t desc_len) {
   add(a, "mpirun");
   add(a, "-np");
   add(a, "%d", r->ranks);
   if (e->hostfile) { add(a, "--hostfile"); add(a, "%s", e->hostfile); }
+  placement(e, r->ranks, a, desc, desc_len);
   if (e->mpi_args) {
     char *copy = strdup(e->mpi_args), *save = NULL;
     for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) add(a, "%s", t);
@@ -210,36 +252,29 @@ static void train_args(const rd_experiment *e, const run *r, const char *graph, 
   add(a, "--graph"); add(a, "%s", graph);
   add(a, "--partition"); add(a, "%s", part);
   add(a, "--quiet");
-  if (e->device) { add(a, "--device"); add(a, "%s", e->device); }
-  add(a, "--seed"); add(a, "%lld", (long long)r->seed);
+  // The parameters as written in the descriptor, each under its flag.
+  const rd_param_list *sets[3];
+  const int n = param_sets(e, r, sets);
+  for (int k = 0; k < n; k++)
+    for (int i = 0; i < sets[k]->n; i++) {
+      const rd_param *p = sets[k]->v[i].param;
+      if (p->type == RD_PARAM_FLAG) {
+        rd_train_config t;
+        rd_param_set(p, &t, sets[k]->v[i].text, "");
+        if (*(const int *)((const char *)&t + p->offset)) add(a, "--%s", p->flag);
+        continue;
+      }
+      add(a, "--%s", p->flag);
+      add(a, "%s", sets[k]->v[i].text);
+    }
   add(a, "--policy"); add(a, "%s", r->ops->name);
-  add(a, "--buffer-fraction"); add(a, "%g", r->fraction);
-  if (m->kind) { add(a, "--model"); add(a, "%s", m->kind); }
-  if (m->fanouts) { add(a, "--fanouts"); add(a, "%s", m->fanouts); }
-  if (m->hidden) { add(a, "--hidden"); add(a, "%d", m->hidden); }
-  if (m->heads) { add(a, "--heads"); add(a, "%d", m->heads); }
-  if (m->batch_size) { add(a, "--batch-size"); add(a, "%d", m->batch_size); }
-  if (m->epochs) { add(a, "--epochs"); add(a, "%d", m->epochs); }
-  if (m->eval_nodes) { add(a, "--eval-nodes"); add(a, "%d", m->eval_nodes); }
-  if (m->max_steps) { add(a, "--max-steps"); add(a, "%lld", (long long)m->max_steps); }
-  if (m->lr) { add(a, "--lr"); add(a, "%g", m->lr); }
-  if (m->dropout) { add(a, "--dropout"); add(a, "%g", m->dropout); }
-  if (p && p->alpha) { add(a, "--alpha"); add(a, "%g", p->alpha); }
-  if (p && p->delta) { add(a, "--delta"); add(a, "%lld", (long long)p->delta); }
-  if (p && p->period) { add(a, "--period"); add(a, "%lld", (long long)p->period); }
-  if (p && p->replace_fraction) { add(a, "--replace-fraction"); add(a, "%g", p->replace_fraction); }
-  if (p && p->options) { add(a, "--policy-options"); add(a, "%s", p->options); }
-  if (p && p->init) { add(a, "--buffer-init"); add(a, "%s", p->init); }
-  if (p && p->lookahead) { add(a, "--lookahead"); add(a, "%d", p->lookahead); }
-  if (e->gbps > 0) {
-    add(a, "--net-latency-us"); add(a, "%g", e->latency_us);
-    add(a, "--net-gbps"); add(a, "%g", e->gbps);
-  }
+  add(a, "--seed"); add(a, "%s", r->seed);
+  add(a, "--buffer-fraction"); add(a, "%s", r->fraction);
   if (trace) { add(a, "--record-trace"); add(a, "%s", trace); }
   add(a, "--results"); add(a, "%s", h5);
   add(a, "--run-id"); add(a, "%s", r->id);
   args keys = {0}, values = {0};
-  attrs_of(e, r, &keys, &values);
+  labels_of(e, r, &keys, &values);
   for (int i = 0; i < keys.n; i++) {
     add(a, "--attr");
     add(a, "%s=%s", keys.v[i], values.v[i]);
@@ -294,20 +329,12 @@ static void log_tail(const char *log, char *out, size_t n) {
 // group (every run of a group samples the same accesses), recorded as its
 // own run.
 static int replay_run(const rd_experiment *e, const run *r, const char *trace, const char *h5) {
-  rd_prefetch_config cfg;
-  rd_prefetch_config_defaults(&cfg);
-  cfg.policy = r->ops;
-  cfg.capacity_fraction = r->fraction;
-  const rd_policy_spec *p = r->spec;
-  if (p && p->alpha) cfg.alpha = p->alpha;
-  if (p && p->delta) cfg.delta = p->delta;
-  if (p && p->period) cfg.params.period = p->period;
-  if (p) cfg.params.fraction = p->replace_fraction;
-  if (p) cfg.params.options = p->options;
-  if (p) cfg.params.lookahead = p->lookahead;
-  if (p && p->init && rd_buffer_start_parse(p->init, &cfg.init)) return -1;
-  const rd_net_model net = {e->latency_us, e->gbps};
-  rd_train_result res = {0};
+  rd_train_config run_cfg;
+  run_config(e, r, &run_cfg);
+  rd_prefetch_config cfg = run_cfg.prefetch;
+  cfg.params.lookahead = run_cfg.lookahead;
+  const rd_net_model net = run_cfg.net;
+  int64_t steps = 0;
   rd_step_metrics none = {0};
   int64_t hits = 0, remote = 0, rows = 0, capacity = 0, halo = 0;
   for (int k = 0; k < r->ranks; k++) {
@@ -324,7 +351,7 @@ static int replay_run(const rd_experiment *e, const run *r, const char *trace, c
     rows += rr.rows_fetched;
     capacity += rr.capacity;
     halo += rr.halo_size;
-    res.num_steps = rr.steps;
+    steps = rr.steps;
   }
   // One synthetic step row per run carries the totals (the bound has no timings).
   none.remote_inputs = remote;
@@ -333,12 +360,10 @@ static int replay_run(const rd_experiment *e, const run *r, const char *trace, c
   none.buffer.misses = rows;
   none.step = -1;
   args keys = {0}, values = {0};
-  attrs_of(e, r, &keys, &values);
-  add(&keys, "replayed");
-  add(&values, "1");
-  const rd_run_record rec = {.run_id = r->id, .attr_keys = (const char *const *)keys.v,
+  labels_of(e, r, &keys, &values);  // replayed = 1
+  const rd_run_record rec = {.run_id = r->id, .config = &run_cfg, .attr_keys = (const char *const *)keys.v,
                              .attr_values = (const char *const *)values.v, .num_attrs = keys.n,
-                             .res = &res, .ranks = r->ranks, .epochs = 0, .steps = &none,
+                             .ranks = r->ranks, .steps_run = steps, .steps = &none,
                              .num_steps = 1, .capacity = capacity, .halo_size = halo};
   const int rc = rd_results_write_run(h5, &rec);
   free_args(&keys);
@@ -347,6 +372,7 @@ static int replay_run(const rd_experiment *e, const run *r, const char *trace, c
 }
 
 static int same_group(const run *a, const run *b) {
+  // The sweep's strings: same pointer, same value.
   return a->graph == b->graph && a->ranks == b->ranks && a->model == b->model && a->seed == b->seed &&
          a->fraction == b->fraction;
 }
@@ -360,7 +386,8 @@ static int group_has_offline(const run *runs, int n, int i) {
 
 // The agents that talk to an LLM server and name no endpoint of their own.
 static int uses_local_server(const run *r) {
-  const char *opts = r->spec && r->spec->options ? r->spec->options : "";
+  const char *given = r->spec ? rd_param_list_get(&r->spec->params, "options") : NULL;
+  const char *opts = given ? given : "";
   return (r->ops->flags & RD_POLICY_SERVER) && !strstr(opts, "endpoint=");
 }
 
@@ -395,7 +422,16 @@ static int find_bin(char *bin, size_t n) {
   return 0;
 }
 
+static int usage(FILE *f) {
+  fprintf(f, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n"
+             "  --dry-run   list the runs and the rudder_train command of each, run nothing\n"
+             "  --no-plots  do not render the figures at the end\n"
+             "Descriptor keys: docs/DESIGN.md; run parameters: rudder_train --help ({key}).\n");
+  return f == stdout ? 0 : 2;
+}
+
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) return usage(stdout);
   const char *path = NULL;
   int dry = 0, plots = 1;
   for (int i = 1; i < argc; i++) {
@@ -403,14 +439,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--no-plots")) plots = 0;
     else if (!path && argv[i][0] != '-') path = argv[i];
     else {
-      fprintf(stderr, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n");
-      return 2;
+      fprintf(stderr, "run_experiment: unexpected argument '%s'\n", argv[i]);
+      return usage(stderr);
     }
   }
-  if (!path) {
-    fprintf(stderr, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n");
-    return 2;
-  }
+  if (!path) return usage(stderr);
   rd_experiment e;
   char bin[PATH_MAX];
   run *runs = NULL;
@@ -423,21 +456,12 @@ int main(int argc, char **argv) {
   const rd_policy_ops *ops[RD_MAX_LIST];
   int offline = 0, live = 0;
   for (int i = 0; i < e.num_policies; i++) {
-    const rd_policy_spec *s = rd_experiment_policy(&e, e.policies[i]);
-    const char *impl = s && s->policy ? s->policy : e.policies[i];
-    if (!(ops[i] = rd_policy_find(impl))) {
+    if (!(ops[i] = rd_policy_find(policy_impl(&e, e.policies[i])))) {
       fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: %s\n", e.path, e.policies_line, rd_error());
       goto out;
     }
     offline |= (ops[i]->flags & RD_POLICY_OFFLINE) != 0;
     live |= !(ops[i]->flags & RD_POLICY_OFFLINE);
-  }
-  for (int i = 0; i < e.num_policy_specs; i++) {
-    rd_buffer_start init;
-    if (e.policy[i].init && rd_buffer_start_parse(e.policy[i].init, &init)) {
-      fprintf(stderr, "run_experiment: %s: [policy %s] init: %s\n", e.path, e.policy[i].name, rd_error());
-      goto out;
-    }
   }
   if (offline && !live) {
     fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: an offline policy (belady) replays "
@@ -448,7 +472,10 @@ int main(int argc, char **argv) {
     const rd_graph_spec *g = &e.graph[i];
     char need[PATH_MAX] = "";
     if (g->file) snprintf(need, sizeof need, "%s", g->file);
-    if (g->ogb) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    if (g->ogb) {
+      snprintf(need, sizeof need, "%s/raw/data.npz", g->ogb);  // the binary layout (papers100M)
+      if (!exists(need)) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    }
     if (g->snap) snprintf(need, sizeof need, "%s", g->snap);
     if (g->saint) snprintf(need, sizeof need, "%s/adj_full.npz", g->saint);
     if (*need && !exists(need)) {
@@ -475,8 +502,8 @@ int main(int argc, char **argv) {
                          .spec = rd_experiment_policy(&e, e.policies[pi]),
                          .policy = e.policies[pi], .ops = ops[pi], .ranks = e.ranks[ri],
                          .fraction = e.fractions[fi], .seed = e.seeds[si]};
-              snprintf(r->id, sizeof r->id, "%s_r%d_%s_%s_f%g_s%lld", e.graphs[gi], e.ranks[ri],
-                       e.models[mi], e.policies[pi], e.fractions[fi], (long long)e.seeds[si]);
+              snprintf(r->id, sizeof r->id, "%s_r%d_%s_%s_f%s_s%s", e.graphs[gi], e.ranks[ri],
+                       e.models[mi], e.policies[pi], e.fractions[fi], e.seeds[si]);
             }
   // An offline policy replays the traces of its group's first live run:
   // offline runs go last in their group (the sweep's order otherwise).
@@ -490,8 +517,18 @@ int main(int argc, char **argv) {
       memmove(&runs[i], &runs[i + 1], (size_t)(last - i) * sizeof *runs);
       runs[last] = t;
     }
-  if (dry) {
-    for (int i = 0; i < n; i++) printf("%s\n", runs[i].id);
+  if (dry) {  // each run and the parameters rudder_train gets
+    for (int i = 0; i < n; i++) {
+      args a = {0};
+      char where[256];
+      train_args(&e, &runs[i], "G", "P", bin, "H", NULL, &a, where, sizeof where);
+      printf("%s:", runs[i].id);
+      int k = 0;
+      while (k < a.n && strcmp(a.v[k], "--quiet")) k++;
+      for (k++; k < a.n && strcmp(a.v[k], "--results"); k++) printf(" %s", a.v[k]);
+      printf("%s\n", runs[i].ops->flags & RD_POLICY_OFFLINE ? " (replayed on the group's first live run's traces)" : "");
+      free_args(&a);
+    }
     printf("%d runs -> %s\n", n, e.results);
     rc = 0;
     goto out;
@@ -510,12 +547,11 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++) {
     const run *r = &runs[i];
     // The first live run of a group with an offline run records its traces.
-    const int first_live = !(r->ops->flags & RD_POLICY_OFFLINE) &&
-                           (i == 0 || !same_group(&runs[i - 1], r));
-    const int for_offline = offline && first_live && group_has_offline(runs, n, i);
-    const int record = for_offline || e.traces;
-    if (record && !(r->ops->flags & RD_POLICY_OFFLINE))
-      snprintf(trace, sizeof trace, "%s/%s.trace", logs, r->id);
+    const int is_live = !(r->ops->flags & RD_POLICY_OFFLINE);
+    const int for_offline = offline && is_live && (i == 0 || !same_group(&runs[i - 1], r)) &&
+                            group_has_offline(runs, n, i);
+    const int record = is_live && (for_offline || e.traces);
+    if (record) snprintf(trace, sizeof trace, "%s/%s.trace", logs, r->id);
     if (for_offline) snprintf(group_trace, sizeof group_trace, "%s", trace);
     if (rd_results_has_run(e.results, r->id)) {
       skipped++;
@@ -539,6 +575,7 @@ int main(int argc, char **argv) {
     snprintf(log, sizeof log, "%s/%s.log", logs, r->id);
     remove(h5);
     const double t0 = rd_now();
+    char where[160] = "";
     int status;
     if (r->ops->flags & RD_POLICY_OFFLINE) {
       status = replay_run(&e, r, group_trace, h5) ? 1 : 0;
@@ -548,7 +585,7 @@ int main(int argc, char **argv) {
       }
     } else {
       args a = {0};
-      train_args(&e, r, graph, part, bin, h5, record ? trace : NULL, &a);
+      train_args(&e, r, graph, part, bin, h5, record ? trace : NULL, &a, where, sizeof where);
       status = launch(a.v, log, e.timeout);
       free_args(&a);
     }
@@ -556,9 +593,11 @@ int main(int argc, char **argv) {
       char tail[2048];
       log_tail(log, tail, sizeof tail);
       args keys = {0}, values = {0};
-      attrs_of(&e, r, &keys, &values);
+      labels_of(&e, r, &keys, &values);
+      rd_train_config cfg;
+      run_config(&e, r, &cfg);
       remove(h5);
-      if (rd_results_write_failed(h5, r->id, (const char *const *)keys.v, (const char *const *)values.v,
+      if (rd_results_write_failed(h5, r->id, &cfg, (const char *const *)keys.v, (const char *const *)values.v,
                                   keys.n, status == 2 ? "timeout" : "failed", tail))
         fprintf(stderr, "run_experiment: %s\n", rd_error());
       free_args(&keys);
@@ -574,9 +613,9 @@ int main(int argc, char **argv) {
     spent += dt;
     done++;
     const int left = n - skipped - done;
-    printf("[%d/%d] %s: %s in %.1f s | ETA %.0f s\n", skipped + done, n, r->id,
+    printf("[%d/%d] %s: %s in %.1f s | ETA %.0f s%s%s\n", skipped + done, n, r->id,
            status == 0 ? "ok" : status == 2 ? "TIMEOUT" : "FAILED (see log)", dt,
-           left * spent / done);
+           left * spent / done, where[0] ? " | " : "", where);
     fflush(stdout);
   }
   printf("%s: %d runs done, %d failed, %d already there -> %s\n", e.path, done, failed, skipped, e.results);

@@ -491,6 +491,49 @@ static void check_dropout(rd_rng *r) {
   CU(cudaFree(dx)); CU(cudaFree(dy)); CU(cudaFree(dz));
 }
 
+// The fused pair between layers: ReLU bit for bit (one float operation per
+// stage on both sides), ELU within TOL (expm1f / expf), the bias gradient
+// within the column-sum tolerance; with and without dropout.
+static void check_fused(rd_rng *r) {
+  const int n = 3001, d = 67;
+  const size_t N = (size_t)n * d;
+  float *x = randf(r, N), *bias = randf(r, d), *g = randf(r, N);
+  float *pre = malloc(N * sizeof *pre), *y = malloc(N * sizeof *y), *dx = malloc(N * sizeof *dx);
+  float *db = malloc(d * sizeof *db);
+  float *dbias = up(bias, d * sizeof *bias), *dg = up(g, N * sizeof *g);
+  for (int act = 1; act <= 2; act++)
+    for (int drop = 0; drop < 2; drop++) {
+      const float p = drop ? 0.5f : 0.0f;
+      const int exact = act == 1;
+      char what[80];
+      float *dxv = up(x, N * sizeof *x), *dy = out_f(N), *ddx = out_f(N), *ddb = out_f(d);
+      memcpy(pre, x, N * sizeof *pre);
+      rd_bias_act_dropout(pre, bias, n, d, (rd_act)act, y, p, 0x5eed, 4);
+      RD(rd_cuda_bias_act_dropout(dxv, dbias, n, d, act, dy, p, 0x5eed, 4, st));
+      snprintf(what, sizeof what, "bias+act %d+dropout %.1f: pre-activation", act, (double)p);
+      same_f(what, down_f(dxv, N), pre, N);
+      snprintf(what, sizeof what, "bias+act %d+dropout %.1f: output", act, (double)p);
+      agree(what, down_f(dy, N), y, N, exact);
+      // Backward from the CPU's pre-activation, so both sides see the same input.
+      CU(cudaMemcpy(dxv, pre, N * sizeof *pre, cudaMemcpyHostToDevice));
+      rd_act_dropout_backward(pre, g, n, d, (rd_act)act, p, 0x5eed, 4, dx, db);
+      RD(rd_cuda_act_dropout_backward(dxv, dg, n, d, act, p, 0x5eed, 4, ddx, ddb, st));
+      snprintf(what, sizeof what, "act %d+dropout %.1f backward", act, (double)p);
+      agree(what, down_f(ddx, N), dx, N, exact);
+      snprintf(what, sizeof what, "act %d+dropout %.1f backward: bias gradient", act, (double)p);
+      close_f(what, down_f(ddb, d), db, d, tol_sum(n));
+      // In place, without the bias gradient.
+      CU(cudaMemcpy(ddx, g, N * sizeof *g, cudaMemcpyHostToDevice));
+      RD(rd_cuda_act_dropout_backward(dxv, ddx, n, d, act, p, 0x5eed, 4, ddx, NULL, st));
+      snprintf(what, sizeof what, "act %d+dropout %.1f backward (in place)", act, (double)p);
+      agree(what, down_f(ddx, N), dx, N, exact);
+      CU(cudaFree(dxv)); CU(cudaFree(dy)); CU(cudaFree(ddx)); CU(cudaFree(ddb));
+    }
+  RD(rd_cuda_bias_act_dropout(NULL, dbias, 0, d, 1, NULL, 0.5f, 1, 1, st));
+  free(x); free(bias); free(g); free(pre); free(y); free(dx); free(db);
+  CU(cudaFree(dbias)); CU(cudaFree(dg));
+}
+
 static void check_scale(rd_rng *r) {
   const size_t n = 100003;
   float *x = randf(r, n), *dx = up(x, n * sizeof *x);
@@ -677,6 +720,7 @@ int main(void) {
   check_activations(&r);
   check_dropout(&r);
   check_scale(&r);
+  check_fused(&r);
   check_bias_colsum(&r);
   check_head_mean(&r);
 

@@ -155,6 +155,27 @@ static void dropout_b(const double *in, const double *dout, double *din) {
   (void)in;
   rd_dropout(dout, din, 40, 0.5f, 3, 1);
 }
+// The fused pair, in = [x (ND × D) | bias (D)]: the forward adds the bias to
+// a copy of x (it writes the pre-activation back), the backward gets that.
+static void fused_f(const double *in, double *out, rd_act act) {
+  double x[ND * D];
+  memcpy(x, in, sizeof x);
+  rd_bias_act_dropout(x, in + ND * D, ND, D, act, out, 0.5f, 3, 1);
+}
+static void fused_b(const double *in, const double *dout, double *din, rd_act act) {
+  double x[ND * D], y[ND * D];
+  memcpy(x, in, sizeof x);
+  rd_bias_act_dropout(x, in + ND * D, ND, D, act, y, 0.5f, 3, 1);
+  rd_act_dropout_backward(x, dout, ND, D, act, 0.5f, 3, 1, din, din + ND * D);
+}
+static void bias_relu_drop_f(const double *in, double *out) { fused_f(in, out, RD_ACT_RELU); }
+static void bias_relu_drop_b(const double *in, const double *dout, double *din) {
+  fused_b(in, dout, din, RD_ACT_RELU);
+}
+static void bias_elu_drop_f(const double *in, double *out) { fused_f(in, out, RD_ACT_ELU); }
+static void bias_elu_drop_b(const double *in, const double *dout, double *din) {
+  fused_b(in, dout, din, RD_ACT_ELU);
+}
 static void headmean_f(const double *in, double *out) { rd_head_mean(in, ND, H, F, out); }
 static void headmean_b(const double *in, const double *dout, double *din) {
   (void)in;
@@ -201,6 +222,8 @@ static void check_ops(void) {
       {"leaky_relu", 40, 40, leaky_f, leaky_b},
       {"relu", 40, 40, relu_f, relu_b},
       {"dropout", 40, 40, dropout_f, dropout_b},
+      {"bias_relu_dropout", ND * D + D, ND * D, bias_relu_drop_f, bias_relu_drop_b},
+      {"bias_elu_dropout", ND * D + D, ND * D, bias_elu_drop_f, bias_elu_drop_b},
       {"head_mean", ND * H * F, ND * F, headmean_f, headmean_b},
       {"gat_aggregate", slots() + NS * H * F, ND * H * F, aggregate_f, aggregate_b},
       {"gat_edge_logits", (NS + ND) * H, slots(), logits_f, logits_b},

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "model/loss.h"
 #include "model/model.h"
+#include "ops/dense.h"
 #include "ops/elementwise.h"
 #include "optim/adam.h"
 
@@ -230,6 +231,70 @@ static double max_diff(const float *a, const double *b, size_t n) {
   return m;
 }
 
+// The fused ops against the unfused sequence they replace, bit for bit, for
+// 1 and 3 threads; and the mask against its definition (hash.h).
+static void test_fused(void) {
+  const int n = 1531, d = 67;  // odd sizes: rows straddle vector widths and thread slices
+  const size_t N = (size_t)n * d;
+  const float p = 0.4f;
+  float *x0 = malloc(N * sizeof *x0), *bias = malloc(d * sizeof *bias);
+  float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y), *ref = malloc(N * sizeof *ref);
+  float *g = malloc(N * sizeof *g), *dx = malloc(N * sizeof *dx), *db = malloc(d * sizeof *db);
+  float *rdx = malloc(N * sizeof *rdx), *rdb = malloc(d * sizeof *rdb);
+  CHECK(x0 && bias && x && y && ref && g && dx && db && rdx && rdb, "out of memory");
+  for (size_t i = 0; i < N; i++) x0[i] = sym(5, i), g[i] = sym(6, i);
+  for (int c = 0; c < d; c++) bias[c] = sym(7, (uint64_t)c);
+  const rd_act acts[] = {RD_ACT_RELU, RD_ACT_ELU};
+  for (int a = 0; a < 2; a++)
+    for (int threads = 1; threads <= 3; threads += 2)
+      for (int drop = 0; drop < 2; drop++) {
+        const float q = drop ? p : 0;
+        omp_set_num_threads(threads);
+        // Unfused: bias, activation, dropout; back: dropout, activation', colsum.
+        float *pre = malloc(N * sizeof *pre);
+        CHECK(pre, "out of memory");
+        memcpy(pre, x0, N * sizeof *pre);
+        rd_bias_add(pre, bias, n, d);
+        if (acts[a] == RD_ACT_RELU) rd_relu(pre, ref, N);
+        else rd_elu(pre, ref, N);
+        rd_dropout(ref, ref, N, q, 9, 2);
+        rd_dropout(g, rdx, N, q, 9, 2);
+        if (acts[a] == RD_ACT_RELU) rd_relu_backward(pre, rdx, rdx, N);
+        else rd_elu_backward(pre, rdx, rdx, N);
+        rd_colsum(rdx, n, d, rdb);
+        // Fused, the backward in place as the model runs it.
+        memcpy(x, x0, N * sizeof *x);
+        rd_bias_act_dropout(x, bias, n, d, acts[a], y, q, 9, 2);
+        CHECK(!memcmp(x, pre, N * sizeof *x), "act %d threads %d p %g: pre-activation differs",
+              a, threads, (double)q);
+        CHECK(!memcmp(y, ref, N * sizeof *y), "act %d threads %d p %g: forward differs", a,
+              threads, (double)q);
+        memcpy(dx, g, N * sizeof *dx);
+        rd_act_dropout_backward(x, dx, n, d, acts[a], q, 9, 2, dx, db);
+        CHECK(!memcmp(dx, rdx, N * sizeof *dx), "act %d threads %d p %g: backward differs", a,
+              threads, (double)q);
+        CHECK(!memcmp(db, rdb, d * sizeof *db), "act %d threads %d p %g: bias gradient differs",
+              a, threads, (double)q);
+        rd_act_dropout_backward(x, g, n, d, acts[a], q, 9, 2, dx, NULL);
+        CHECK(!memcmp(dx, rdx, N * sizeof *dx), "act %d threads %d p %g: backward without bias "
+              "gradient differs", a, threads, (double)q);
+        free(pre);
+      }
+  // The kept elements are exactly those the definition keeps.
+  float *ones = malloc(N * sizeof *ones);
+  CHECK(ones, "out of memory");
+  for (size_t i = 0; i < N; i++) ones[i] = 1;
+  rd_dropout(ones, y, N, p, 9, 2);
+  const uint64_t key = rd_mask_key(9, 2);
+  for (size_t i = 0; i < N; i++)
+    CHECK((y[i] != 0) == (rd_mask_bits(key, i) >= rd_mask_threshold(p)),
+          "element %zu: mask differs from rd_mask_bits", i);
+  omp_set_num_threads(2);
+  free(ones); free(x0); free(bias); free(x); free(y); free(ref); free(g); free(dx); free(db);
+  free(rdx); free(rdb);
+  printf("fused bias/activation/dropout: identical to the unfused ops\n");
+}
+
 static void test_precision(const graph *g) {
   rd_block b[3];
   make_blocks(g, 3, SEEDS, b);
@@ -362,6 +427,7 @@ int main(void) {
   test_config();
   test_determinism(&g);
   test_dropout();
+  test_fused();
   test_precision(&g);
   test_workspace(&g);
   test_adam();

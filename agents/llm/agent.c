@@ -886,14 +886,14 @@ const rd_policy_ops rd_policy_slm = {
     .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .flags = RD_POLICY_SERVER | RD_POLICY_SCORES, .create = create_slm,
     .decide = decide, .destroy = destroy, .drain = drain};
 // The menu agents drive the lookahead policy's rule (baselines/lookahead.c):
-// its VIP start, the sample-ahead window (--lookahead K), and the knobs.
+// its start (empty), the sample-ahead window (--lookahead K), and the knobs.
 const rd_policy_ops rd_policy_llm_menu = {
     .name = "llm-menu", .summary = "the lookahead rule with its knobs chosen by an LLM agent from a menu",
-    .uses_buffer = 1, .init = RD_INIT_VIP, .rule = RD_RULE_LOOKAHEAD,
+    .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
     .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_llm_menu, .decide = decide,
     .destroy = destroy, .drain = drain};
 const rd_policy_ops rd_policy_slm_menu = {
     .name = "slm-menu", .summary = "the lookahead rule with its knobs chosen by the local small model",
-    .uses_buffer = 1, .init = RD_INIT_VIP, .rule = RD_RULE_LOOKAHEAD,
+    .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
     .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_slm_menu, .decide = decide,
     .destroy = destroy, .drain = drain};

@@ -79,6 +79,12 @@ struct rd_backend {
   void (*dropout)(rd_backend *be, const rd_real *x, rd_real *y, size_t n, float p, uint64_t seed,
                   uint64_t stream);
   void (*scale)(rd_backend *be, rd_real *x, size_t n, float s);
+  // The fused pair between two layers (ops/elementwise.h); act is an rd_act.
+  void (*bias_act_dropout)(rd_backend *be, rd_real *x, const rd_real *bias, int n, int d, int act,
+                           rd_real *y, float p, uint64_t seed, uint64_t stream);
+  void (*act_dropout_backward)(rd_backend *be, const rd_real *x, const rd_real *dy, int n, int d,
+                               int act, float p, uint64_t seed, uint64_t stream, rd_real *dx,
+                               rd_real *dbias);
 
   // ---- Message passing over blocks[l]: ops/aggregate.h.
   void (*segment_mean)(rd_backend *be, int l, const rd_real *x, int dim, rd_real *y);

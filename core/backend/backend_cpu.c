@@ -93,6 +93,15 @@ static void cpu_dropout(rd_backend *be, const rd_real *x, rd_real *y, size_t n, 
   (void)be, rd_dropout(x, y, n, p, seed, stream);
 }
 static void cpu_scale(rd_backend *be, rd_real *x, size_t n, float s) { (void)be, rd_scale(x, n, s); }
+static void cpu_bias_act_dropout(rd_backend *be, rd_real *x, const rd_real *bias, int n, int d,
+                                 int act, rd_real *y, float p, uint64_t seed, uint64_t stream) {
+  (void)be, rd_bias_act_dropout(x, bias, n, d, (rd_act)act, y, p, seed, stream);
+}
+static void cpu_act_dropout_backward(rd_backend *be, const rd_real *x, const rd_real *dy, int n,
+                                     int d, int act, float p, uint64_t seed, uint64_t stream,
+                                     rd_real *dx, rd_real *dbias) {
+  (void)be, rd_act_dropout_backward(x, dy, n, d, (rd_act)act, p, seed, stream, dx, dbias);
+}
 
 static void cpu_segment_mean(rd_backend *be, int l, const rd_real *x, int dim, rd_real *y) {
   rd_segment_mean(BLOCK(be, l), x, dim, y);
@@ -181,7 +190,8 @@ rd_backend *rd_backend_cpu_create(int staged) {
       .head_mean_backward = cpu_head_mean_backward, .relu = cpu_relu,
       .relu_backward = cpu_relu_backward, .elu = cpu_elu, .elu_backward = cpu_elu_backward,
       .leaky_relu = cpu_leaky_relu, .leaky_relu_backward = cpu_leaky_relu_backward,
-      .dropout = cpu_dropout, .scale = cpu_scale, .segment_mean = cpu_segment_mean,
+      .dropout = cpu_dropout, .scale = cpu_scale, .bias_act_dropout = cpu_bias_act_dropout,
+      .act_dropout_backward = cpu_act_dropout_backward, .segment_mean = cpu_segment_mean,
       .segment_mean_backward = cpu_segment_mean_backward,
       .gat_attn_scores = cpu_gat_attn_scores,
       .gat_attn_scores_backward = cpu_gat_attn_scores_backward,

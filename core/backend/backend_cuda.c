@@ -173,6 +173,16 @@ static void cu_dropout(rd_backend *be, const float *x, float *y, size_t n, float
 static void cu_scale(rd_backend *be, float *x, size_t n, float s) {
   RUN(be, rd_cuda_scale(x, n, s, CTX(be)->stream));
 }
+static void cu_bias_act_dropout(rd_backend *be, float *x, const float *bias, int n, int d, int act,
+                                float *y, float p, uint64_t seed, uint64_t stream) {
+  RUN(be, rd_cuda_bias_act_dropout(x, bias, n, d, act, y, p, seed, stream, CTX(be)->stream));
+}
+static void cu_act_dropout_backward(rd_backend *be, const float *x, const float *dy, int n, int d,
+                                    int act, float p, uint64_t seed, uint64_t stream, float *dx,
+                                    float *dbias) {
+  RUN(be, rd_cuda_act_dropout_backward(x, dy, n, d, act, p, seed, stream, dx, dbias,
+                                       CTX(be)->stream));
+}
 
 // ---- Message passing.
 
@@ -360,7 +370,8 @@ rd_backend *rd_cuda_backend_create(MPI_Comm comm) {
       .head_mean_backward = cu_head_mean_backward, .relu = cu_relu,
       .relu_backward = cu_relu_backward, .elu = cu_elu, .elu_backward = cu_elu_backward,
       .leaky_relu = cu_leaky_relu, .leaky_relu_backward = cu_leaky_relu_backward,
-      .dropout = cu_dropout, .scale = cu_scale, .segment_mean = cu_segment_mean,
+      .dropout = cu_dropout, .scale = cu_scale, .bias_act_dropout = cu_bias_act_dropout,
+      .act_dropout_backward = cu_act_dropout_backward, .segment_mean = cu_segment_mean,
       .segment_mean_backward = cu_segment_mean_backward, .gat_attn_scores = cu_gat_attn_scores,
       .gat_attn_scores_backward = cu_gat_attn_scores_backward,
       .gat_edge_logits = cu_gat_edge_logits,

@@ -14,8 +14,8 @@ typedef struct rd_ranked {
 } rd_ranked;
 
 const char *rd_buffer_rule_name(rd_buffer_rule r) {
-  static const char *names[] = {"score", "lru", "lfu", "belady", "lookahead"};
-  return r >= RD_RULE_SCORE && r <= RD_RULE_LOOKAHEAD ? names[r] : "unknown";
+  static const char *names[] = {"score", "lru", "lfu", "belady", "lookahead", "custom"};
+  return r >= RD_RULE_SCORE && r <= RD_RULE_CUSTOM ? names[r] : "unknown";
 }
 
 const char *rd_prior_name(rd_prior p) {
@@ -139,7 +139,8 @@ static void touch(rd_buffer *b, int32_t slot, int64_t step, int64_t next_use) {
   case RD_RULE_LFU: rd_heap_set(&b->heap, slot, b->uses[slot], step); break;
   case RD_RULE_BELADY:
   case RD_RULE_LOOKAHEAD: b->known[slot] = next_use; rank_slot(b, slot); break;
-  case RD_RULE_SCORE: break;
+  case RD_RULE_SCORE:
+  case RD_RULE_CUSTOM: break;
   }
 }
 
@@ -326,6 +327,7 @@ void rd_buffer_step(rd_buffer *b, const int32_t *halo, const int64_t *next_use, 
     if (slot >= 0) {
       p->hits++;
       touch(b, slot, step, next_use ? next_use[i] : RD_NEVER);
+      if (rule == RD_RULE_CUSTOM && b->cfg.custom.hit) b->cfg.custom.hit(b->cfg.custom.ctx, b, slot, step);
     }
   }
   for (int64_t i = 0; i < n; i++) {
@@ -344,6 +346,23 @@ void rd_buffer_step(rd_buffer *b, const int32_t *halo, const int64_t *next_use, 
     if (b->cfg.capacity == 0) continue;
     const int64_t next = next_use ? next_use[i] : RD_NEVER;
     int32_t victim;
+    if (rule == RD_RULE_CUSTOM) {
+      const int32_t free_slot = b->num_free > 0 ? b->free_slots[b->num_free - 1] : -1;
+      victim = b->cfg.custom.admit(b->cfg.custom.ctx, b, h, step, free_slot);
+      if (victim < 0 || victim >= b->cfg.capacity) continue;  // bypass (or out of range)
+      if (b->halo_of[victim] < 0) {  // an empty slot: take it off the free stack
+        for (int64_t k = b->num_free - 1; k >= 0; k--)
+          if (b->free_slots[k] == victim) {
+            b->free_slots[k] = b->free_slots[--b->num_free];
+            break;
+          }
+      } else {
+        p->evicted += evict(b, victim);
+      }
+      admit(b, victim, h, step, next);
+      add_fill(p, victim, row);
+      continue;
+    }
     if (b->num_free > 0) {
       if (future && !beats(b, h, next, -1)) continue;  // bypass
       victim = b->free_slots[--b->num_free];

@@ -27,6 +27,10 @@
 //    by the prior times 1 + margin); the top-VIP rows of a pinned share of
 //    the capacity are never evicted. BELADY is this rule with the whole
 //    future known and no prior.
+//  * CUSTOM: the policy's own rule, through two callbacks: every hit is
+//    reported, and every miss of a halo node (after the step's hits, in
+//    access order) asks which slot its fetched row goes into (evicting the
+//    row there), or none (bypass).
 #ifndef RUDDER_BUFFER_H
 #define RUDDER_BUFFER_H
 
@@ -37,8 +41,18 @@
 #define RD_NEVER INT64_MAX
 
 typedef enum rd_buffer_rule {
-  RD_RULE_SCORE, RD_RULE_LRU, RD_RULE_LFU, RD_RULE_BELADY, RD_RULE_LOOKAHEAD
+  RD_RULE_SCORE, RD_RULE_LRU, RD_RULE_LFU, RD_RULE_BELADY, RD_RULE_LOOKAHEAD, RD_RULE_CUSTOM
 } rd_buffer_rule;
+
+struct rd_buffer;
+// CUSTOM rule callbacks. `admit` gets the missed halo node and an empty slot
+// (or -1 when the buffer is full) and returns the slot to store the row in,
+// or -1 to bypass; `hit` is told each slot hit (may be NULL).
+typedef struct rd_custom_rule {
+  int32_t (*admit)(void *ctx, const struct rd_buffer *b, int32_t halo, int64_t step, int32_t free_slot);
+  void (*hit)(void *ctx, const struct rd_buffer *b, int32_t slot, int64_t step);
+  void *ctx;
+} rd_custom_rule;
 
 // How the LOOKAHEAD rule orders rows with no known next use.
 typedef enum rd_prior {
@@ -60,6 +74,7 @@ typedef struct rd_buffer_config {
   const float *vip;
   const int32_t *degree;
   const int32_t *vip_rank;  // position of each halo node in VIP order (pinned rows)
+  rd_custom_rule custom;    // CUSTOM
 } rd_buffer_config;
 
 // A policy's action before a step. SCORE: whether and how much to replace.

@@ -109,6 +109,9 @@ typedef struct rd_policy_ops {
   // no collective there); fills the action `out`.
   void (*decide)(void *state, const rd_policy_params *params, const rd_window *w, rd_replace *out);
   void (*destroy)(void *state);
+  // Rule CUSTOM: the policy's own rule (rd_custom_rule; the state is its ctx).
+  int32_t (*admit)(void *state, const rd_buffer *b, int32_t halo, int64_t step, int32_t free_slot);
+  void (*hit)(void *state, const rd_buffer *b, int32_t slot, int64_t step);
   // Optional: moves the decisions made since the last call to *out
   // (malloc'ed array, caller frees it and each raw); returns their number.
   int64_t (*drain)(void *state, rd_decision **out);

@@ -11,11 +11,6 @@
 
 enum { RNG_INIT = 0x1a17 };
 
-void rd_prefetch_config_defaults(rd_prefetch_config *c) {
-  // The reference implementation's defaults: alpha 0.05, eviction period 25.
-  *c = (rd_prefetch_config){.capacity_fraction = 0.25, .alpha = 0.05, .delta = 25,
-                            .init = RD_INIT_POLICY};
-}
 
 rd_buffer_start rd_prefetch_init_of(const rd_prefetch_config *c) {
   // The offline bound is defined from an empty buffer: no fill applies to it.
@@ -216,6 +211,14 @@ int rd_prefetcher_init(rd_prefetcher *pf, const rd_prefetch_config *cfg, int64_t
   memset(pf->halo_index, 0xff, (size_t)num_nodes * sizeof *pf->halo_index);
   for (int64_t i = 0; i < halo_size; i++) pf->halo_index[halo->ids[i]] = (int32_t)i;
   if (ops->create && ops->create(&pf->cfg.params, &pf->state)) return fail(pf, order, NULL);
+  if (ops->rule == RD_RULE_CUSTOM) {
+    if (!ops->admit) {
+      free(order);
+      rd_prefetcher_free(pf);
+      return rd_error_set("policy %s: rule custom without an admit function", ops->name);
+    }
+    pf->buf.cfg.custom = (rd_custom_rule){ops->admit, ops->hit, pf->state};
+  }
   // A policy that reads the future sets its knobs before the first fill
   // (pinned rows are part of it).
   if (ops->decide && capacity > 0 && pf->future) {
@@ -433,5 +436,6 @@ int rd_prefetcher_copy(rd_prefetcher *dst, const rd_prefetcher *src) {
     rd_prefetcher_free(dst);
     return -1;
   }
+  dst->buf.cfg.custom.ctx = dst->state;
   return 0;
 }

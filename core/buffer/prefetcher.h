@@ -24,6 +24,7 @@ typedef struct rd_prefetch_config {
 // The initial fill a configuration uses.
 rd_buffer_start rd_prefetch_init_of(const rd_prefetch_config *c);
 
+// The schema's defaults (train/params.c: the one place defaults are written).
 void rd_prefetch_config_defaults(rd_prefetch_config *c);
 
 // The buffer's part of one step's metrics.

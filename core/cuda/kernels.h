@@ -58,6 +58,16 @@ int rd_cuda_elu_backward(const float *x, const float *dy, float *dx, size_t n, c
 // so identical output bits; may run in place. p <= 0 copies.
 int rd_cuda_dropout(const float *x, float *y, size_t n, float p, uint64_t seed, uint64_t stream_id,
                     cudaStream_t stream);
+// Twin rd_bias_act_dropout (act an rd_act: 0 none, 1 ReLU, 2 ELU): x += bias
+// per row, y = dropout(act(x)) with rd_dropout's mask; y must not overlap x.
+int rd_cuda_bias_act_dropout(float *x, const float *bias, int n, int d, int act, float *y,
+                             float p, uint64_t seed, uint64_t stream_id, cudaStream_t stream);
+// Twin rd_act_dropout_backward: dx = act'(x) · dropout(dy) (dx may be dy),
+// then, with dbias non-NULL, dbias = rd_cuda_colsum(dx) (its order, not the
+// CPU's).
+int rd_cuda_act_dropout_backward(const float *x, const float *dy, int n, int d, int act, float p,
+                                 uint64_t seed, uint64_t stream_id, float *dx, float *dbias,
+                                 cudaStream_t stream);
 // Twin rd_scale: x[i] *= s.
 int rd_cuda_scale(float *x, size_t n, float s, cudaStream_t stream);
 // Twin rd_bias_add: y[i,:] += bias for n rows of width d.

@@ -78,22 +78,18 @@ static int reserve(rd_backend *be, rd_real **buf, size_t *cap, size_t n) {
 
 // ---- MLP, and the self path SAGE shares with it: out = in[:num_dst]·W + b.
 
+// The kinds leave the bias of out (and its gradient) to the layer loop, which
+// fuses it with the activation and dropout that follow (see own_bias).
 static void self_forward(rd_model *m, int l) {
   rd_backend *be = m->be;
-  const rd_real *P = m->params;
   layer *L = &m->layers[l];
-  const int dst = m->blocks[l].num_dst;
-  be->matmul(be, L->in, P + L->w, L->out, dst, L->din, L->dout, 0);
-  be->bias_add(be, L->out, P + L->b, dst, L->dout);
+  be->matmul(be, L->in, m->params + L->w, L->out, m->blocks[l].num_dst, L->din, L->dout, 0);
 }
 
 static void self_backward_params(rd_model *m, int l) {
   rd_backend *be = m->be;
-  rd_real *G = m->grads;
   layer *L = &m->layers[l];
-  const int dst = m->blocks[l].num_dst;
-  be->matmul_tn(be, L->in, L->gout, G + L->w, L->din, dst, L->dout, 0);
-  be->colsum(be, L->gout, dst, L->dout, G + L->b);
+  be->matmul_tn(be, L->in, L->gout, m->grads + L->w, L->din, m->blocks[l].num_dst, L->dout, 0);
 }
 
 static void mlp_backward_input(rd_model *m, int l, rd_real *dh) {
@@ -170,8 +166,10 @@ static void gat_forward(rd_model *m, int l) {
   be->leaky_relu(be, L->s, L->alpha, slots, GAT_SLOPE);
   be->edge_softmax(be, l, L->alpha, heads, L->alpha);
   be->gat_aggregate(be, l, L->alpha, L->z, heads, f, L->hout);
-  be->bias_add(be, L->hout, P + L->b, b->num_dst, hf);
-  if (L->hout != L->out) be->head_mean(be, L->hout, b->num_dst, heads, f, L->out);
+  if (L->hout != L->out) {  // the bias goes on each head, before their mean
+    be->bias_add(be, L->hout, P + L->b, b->num_dst, hf);
+    be->head_mean(be, L->hout, b->num_dst, heads, f, L->out);
+  }
 }
 
 static void gat_backward_params(rd_model *m, int l) {
@@ -182,8 +180,10 @@ static void gat_backward_params(rd_model *m, int l) {
   const rd_block *b = &m->blocks[l];
   int heads = L->heads, f = L->f, hf = heads * f;
   size_t slots = (size_t)rd_gat_num_slots(b) * heads;
-  if (L->ghout != L->gout) be->head_mean_backward(be, L->gout, b->num_dst, heads, f, L->ghout);
-  be->colsum(be, L->ghout, b->num_dst, hf, G + L->b);
+  if (L->ghout != L->gout) {
+    be->head_mean_backward(be, L->gout, b->num_dst, heads, f, L->ghout);
+    be->colsum(be, L->ghout, b->num_dst, hf, G + L->b);
+  }
   be->gat_aggregate_backward(be, l, L->alpha, L->z, L->ghout, heads, f, L->galpha, L->gz);
   be->edge_softmax_backward(be, l, L->alpha, L->galpha, heads, L->galpha);
   be->leaky_relu_backward(be, L->s, L->galpha, L->galpha, slots, GAT_SLOPE);
@@ -338,17 +338,13 @@ static void carve(rd_model *m, const rd_block *blocks, arena *a) {
   }
 }
 
-// The hidden activation of the model's kind, and its backward.
-static void activate(rd_model *m, const rd_real *x, rd_real *y, size_t n) {
-  if (m->ops->elu) m->be->elu(m->be, x, y, n);
-  else m->be->relu(m->be, x, y, n);
-}
+// Whether layer L's kind adds its bias itself (GAT's head mean comes after
+// it: only an output layer); otherwise the layer loop adds it to out.
+static int own_bias(const layer *L) { return L->hout && L->hout != L->out; }
 
-static void activate_backward(rd_model *m, const rd_real *x, const rd_real *dy, rd_real *dx,
-                              size_t n) {
-  if (m->ops->elu) m->be->elu_backward(m->be, x, dy, dx, n);
-  else m->be->relu_backward(m->be, x, dy, dx, n);
-}
+// The hidden activation of the model's kind; dropout while training.
+static rd_act hidden_act(const rd_model *m) { return m->ops->elu ? RD_ACT_ELU : RD_ACT_RELU; }
+static float dropout_p(const rd_model *m) { return m->training ? m->cfg.dropout : 0.0f; }
 
 const rd_real *rd_model_forward(rd_model *m, const rd_block *blocks, const rd_real *x,
                                 int training, uint64_t dropout_seed) {
@@ -365,15 +361,20 @@ const rd_real *rd_model_forward(rd_model *m, const rd_block *blocks, const rd_re
   m->training = training;
   m->dropout_seed = dropout_seed;
   m->layers[0].in = x;
-  for (int l = 0; l < m->cfg.num_layers; l++) {
+  const int top = m->cfg.num_layers - 1;
+  for (int l = 0; l <= top; l++) {
     layer *L = &m->layers[l];
-    if (l > 0) {
-      size_t n = (size_t)blocks[l].num_src * L->din;
-      activate(m, L[-1].out, L->act, n);
-      if (training) be->dropout(be, L->act, L->act, n, m->cfg.dropout, dropout_seed, (uint64_t)l);
-      L->in = L->act;
-    }
     m->ops->forward(m, l);
+    if (l == top) {
+      if (!own_bias(L)) be->bias_add(be, L->out, m->params + L->b, blocks[l].num_dst, L->dout);
+      break;
+    }
+    // Bias, activation and dropout in one pass into the next layer's input
+    // (the dropout stream is the consuming layer's index). Hidden layers
+    // never own their bias: GAT concatenates their heads.
+    be->bias_act_dropout(be, L->out, m->params + L->b, blocks[l].num_dst, L->dout, hidden_act(m),
+                         L[1].act, dropout_p(m), dropout_seed, (uint64_t)(l + 1));
+    L[1].in = L[1].act;
   }
   if (rd_backend_check(be)) return NULL;
   return m->layers[m->cfg.num_layers - 1].out;
@@ -384,17 +385,20 @@ int rd_model_backward(rd_model *m, const rd_real *dlogits) {
   int top = m->cfg.num_layers - 1;
   be->copy(be, m->layers[top].gout, dlogits,
            (size_t)m->blocks[top].num_dst * m->layers[top].dout * sizeof *dlogits);
+  if (!own_bias(&m->layers[top]))
+    be->colsum(be, m->layers[top].gout, m->blocks[top].num_dst, m->layers[top].dout,
+               m->grads + m->layers[top].b);
   for (int l = top; l >= 0; l--) {
     layer *L = &m->layers[l];
     const rd_block *b = &m->blocks[l];
     m->ops->backward_params(m, l);
     if (l == 0) break;
-    // Back through this layer, the dropout and the activation that fed it.
+    // Back through this layer, then the dropout, activation and bias that
+    // fed it, in one pass.
     rd_real *g = L[-1].gout;
-    size_t n = (size_t)b->num_src * L->din;
     m->ops->backward_input(m, l, g);
-    if (m->training) be->dropout(be, g, g, n, m->cfg.dropout, m->dropout_seed, (uint64_t)l);
-    activate_backward(m, L[-1].out, g, g, n);
+    be->act_dropout_backward(be, L[-1].out, g, b->num_src, L->din, hidden_act(m), dropout_p(m),
+                             m->dropout_seed, (uint64_t)l, g, m->grads + L[-1].b);
   }
   if (rd_backend_check(be)) return -1;
   m->have_grads = 1;

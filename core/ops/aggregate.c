@@ -1,43 +1,79 @@
 #include "aggregate.h"
 
-#include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
-// This thread's slice of dim columns in a scatter: whole cache lines, so
-// threads never write the same line.
-static void thread_cols(int dim, int *c0, int *c1) {
-  int nt = omp_get_num_threads(), t = omp_get_thread_num();
-  int chunk = ((dim + nt - 1) / nt + 15) / 16 * 16;
-  *c0 = t * chunk < dim ? t * chunk : dim;
-  *c1 = *c0 + chunk < dim ? *c0 + chunk : dim;
-}
+#include "par.h"
 
 // Source row of slot j of destination v in the self-extended layout.
 static inline int32_t slot_src(const rd_block *b, int v, int64_t j) {
   return j < b->indptr[v + 1] + v ? b->indices[j - v] : v;
 }
 
-void rd_segment_mean(const rd_block *b, const rd_real *x, int dim, rd_real *y) {
-#pragma omp parallel for schedule(static)
-  for (int v = 0; v < b->num_dst; v++) {
-    rd_real *yv = y + (size_t)v * dim;
-    int64_t lo = b->indptr[v], hi = b->indptr[v + 1];
+// Rows gathered this many edges ahead are prefetched: the sources of a block
+// are scattered over a feature matrix far larger than the caches.
+#define AHEAD 6
+#define CHUNK 64  // destinations (or sources) per task
+
+static inline void prefetch_row(const rd_real *row, int dim) {
+  const char *p = (const char *)row;
+  for (size_t o = 0; o < (size_t)dim * sizeof *row; o += 64) __builtin_prefetch(p + o);
+}
+
+// Destinations [v0, v1): y[v] = (Σ x[u] in edge order) / deg, as the plain loop.
+RD_CLONES static void mean_rows(const int64_t *indptr, const int32_t *indices, int v0, int v1,
+                                const rd_real *restrict x, int dim, rd_real *restrict y) {
+  const int64_t end = indptr[v1];
+  for (int v = v0; v < v1; v++) {
+    rd_real *restrict yv = y + (size_t)v * dim;
+    const int64_t lo = indptr[v], hi = indptr[v + 1];
     for (int c = 0; c < dim; c++) yv[c] = 0;
     for (int64_t k = lo; k < hi; k++) {
-      const rd_real *xu = x + (size_t)b->indices[k] * dim;
+      if (k + AHEAD < end) prefetch_row(x + (size_t)indices[k + AHEAD] * dim, dim);
+      const rd_real *restrict xu = x + (size_t)indices[k] * dim;
       for (int c = 0; c < dim; c++) yv[c] += xu[c];
     }
-    if (hi > lo)
-      for (int c = 0; c < dim; c++) yv[c] /= (rd_real)(hi - lo);
+    if (hi > lo) {
+      const rd_real deg = (rd_real)(hi - lo);
+      for (int c = 0; c < dim; c++) yv[c] /= deg;
+    }
   }
 }
 
-void rd_segment_mean_backward(const rd_block *b, const rd_real *dy, int dim, rd_real *dx) {
+void rd_segment_mean(const rd_block *b, const rd_real *x, int dim, rd_real *y) {
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int v0 = 0; v0 < b->num_dst; v0 += CHUNK)
+    mean_rows(b->indptr, b->indices, v0, v0 + CHUNK < b->num_dst ? v0 + CHUNK : b->num_dst, x,
+              dim, y);
+}
+
+// Sources [u0, u1) of the transpose (tptr, tdst): dx[u] = Σ dy[v] / deg(v)
+// over u's edges in edge order, from zero: the scatter's sums, gathered.
+RD_CLONES static void mean_back_rows(const int64_t *indptr, const int64_t *tptr,
+                                     const int32_t *tdst, int u0, int u1,
+                                     const rd_real *restrict dy, int dim, rd_real *restrict dx) {
+  const int64_t end = tptr[u1];
+  for (int u = u0; u < u1; u++) {
+    rd_real *restrict o = dx + (size_t)u * dim;
+    for (int c = 0; c < dim; c++) o[c] = 0;
+    for (int64_t t = tptr[u]; t < tptr[u + 1]; t++) {
+      if (t + AHEAD < end) prefetch_row(dy + (size_t)tdst[t + AHEAD] * dim, dim);
+      const int32_t v = tdst[t];
+      const rd_real w = (rd_real)1 / (rd_real)(indptr[v + 1] - indptr[v]);
+      const rd_real *restrict g = dy + (size_t)v * dim;
+      for (int c = 0; c < dim; c++) o[c] += w * g[c];
+    }
+  }
+}
+
+// The backward as a scatter, columns split among threads: the fallback when
+// the transpose cannot be allocated. Same sums, same order.
+static void mean_back_scatter(const rd_block *b, const rd_real *dy, int dim, rd_real *dx) {
   memset(dx, 0, (size_t)b->num_src * dim * sizeof *dx);
 #pragma omp parallel
   {
     int c0, c1;
-    thread_cols(dim, &c0, &c1);
+    rd_thread_cols(dim, &c0, &c1);
     for (int v = 0; v < b->num_dst && c0 < c1; v++) {
       int64_t lo = b->indptr[v], hi = b->indptr[v + 1];
       if (hi == lo) continue;
@@ -49,6 +85,34 @@ void rd_segment_mean_backward(const rd_block *b, const rd_real *dy, int dim, rd_
       }
     }
   }
+}
+
+void rd_segment_mean_backward(const rd_block *b, const rd_real *dy, int dim, rd_real *dx) {
+  // Each source row gathers from the destinations that read it (the block's
+  // transpose, ascending destinations), so it is written once, by one
+  // thread, with no clearing pass: the rows of dy it reads are few and stay
+  // in cache, where a scatter walks the large dx at random.
+  int64_t *tptr = malloc(((size_t)b->num_src + 1) * sizeof *tptr);
+  int32_t *tdst = malloc(((size_t)b->num_edges + 1) * sizeof *tdst);
+  if (!tptr || !tdst) {
+    free(tptr);
+    free(tdst);
+    mean_back_scatter(b, dy, dim, dx);
+    return;
+  }
+  memset(tptr, 0, ((size_t)b->num_src + 1) * sizeof *tptr);
+  for (int64_t k = 0; k < b->num_edges; k++) tptr[b->indices[k] + 1]++;
+  for (int32_t u = 0; u < b->num_src; u++) tptr[u + 1] += tptr[u];
+  for (int32_t v = 0; v < b->num_dst; v++)  // tptr[u] runs as u's cursor, ending at u+1's start
+    for (int64_t k = b->indptr[v]; k < b->indptr[v + 1]; k++) tdst[tptr[b->indices[k]]++] = v;
+  for (int32_t u = b->num_src; u > 0; u--) tptr[u] = tptr[u - 1];
+  tptr[0] = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int u0 = 0; u0 < b->num_src; u0 += CHUNK)
+    mean_back_rows(b->indptr, tptr, tdst, u0, u0 + CHUNK < b->num_src ? u0 + CHUNK : b->num_src,
+                   dy, dim, dx);
+  free(tptr);
+  free(tdst);
 }
 
 void rd_gat_attn_scores(const rd_real *z, int n_src, int n_dst, int heads, int f,
@@ -118,7 +182,7 @@ void rd_gat_edge_logits_backward(const rd_block *b, const rd_real *ds, int heads
 #pragma omp parallel
   {
     int c0, c1;
-    thread_cols(heads, &c0, &c1);
+    rd_thread_cols(heads, &c0, &c1);
     for (int v = 0; v < b->num_dst && c0 < c1; v++)
       for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
         rd_real *o = del + (size_t)slot_src(b, v, j) * heads;
@@ -193,7 +257,7 @@ void rd_gat_aggregate_backward(const rd_block *b, const rd_real *alpha, const rd
 #pragma omp parallel
   {
     int c0, c1;
-    thread_cols((int)hf, &c0, &c1);
+    rd_thread_cols((int)hf, &c0, &c1);
     for (int v = 0; v < b->num_dst && c0 < c1; v++)
       for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
         rd_real *o = dz + slot_src(b, v, j) * hf;

@@ -26,6 +26,16 @@ static inline void rd_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n,
   RD_BLAS(gemm)(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// Hot loops compiled for AVX-512, AVX2 and the baseline, picked at load time
+// (GCC's function multiversioning): one portable binary that uses the wide
+// vectors of the machine it runs on. Floating-point contraction is off in
+// the whole build (CMakeLists.txt), so every clone computes the same bits.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__CUDACC__)
+#define RD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RD_CLONES
+#endif
+
 static inline rd_real rd_exp(rd_real x) { return RD_LIBM(exp)(x); }
 static inline rd_real rd_expm1(rd_real x) { return RD_LIBM(expm1)(x); }
 static inline rd_real rd_sqrt(rd_real x) { return RD_LIBM(sqrt)(x); }
