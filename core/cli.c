@@ -3,7 +3,15 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "error.h"
+
+int rd_cli_wants_help(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+  return 0;
+}
 
 int rd_parse_number(const char *opt, const char *s, double lo, double hi, double *out) {
   char *end;

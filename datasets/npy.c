@@ -78,7 +78,7 @@ int rd_npy_open(rd_npy *a, rd_npy_source read, void *src, const char *name) {
   if (sscanf(d, "'%c%c%d'%n", &order, &kind, &size, &used) != 3 || !used ||
       !strchr("<>|=", order) || !strchr("iufbS", kind) || size < 1 || size > 64 ||
       (kind != 'S' && size != 1 && size != 2 && size != 4 && size != 8) ||
-      (kind == 'f' && size != 4 && size != 8)) {
+      (kind == 'f' && size != 2 && size != 4 && size != 8)) {
     rd_error_set("%s: descr %.12s is not a plain number, bool or byte-string type", a->name, d);
     goto out;
   }
@@ -121,6 +121,15 @@ int rd_npy_shape_is(const rd_npy *a, int ndim, int64_t d0, int64_t d1) {
 
 enum { CHUNK = 1 << 16 };
 
+// IEEE half precision (ogbn-papers100M's features) to double.
+static double half(const unsigned char *b) {
+  const unsigned h = (unsigned)b[0] | (unsigned)b[1] << 8, e = (h >> 10) & 31, m = h & 1023;
+  const double sign = h & 0x8000 ? -1.0 : 1.0;
+  if (e == 0) return sign * ldexp((double)m, -24);  // subnormal
+  if (e == 31) return m ? NAN : sign * INFINITY;
+  return sign * ldexp((double)(m | 1024), (int)e - 25);
+}
+
 // Element i of a raw chunk as a double (exact for integers below 2^53) and
 // as an int64 (exact for every integer type but u8 over 2^63).
 static void element(const rd_npy *a, const unsigned char *p, double *f, int64_t *i) {
@@ -129,7 +138,8 @@ static void element(const rd_npy *a, const unsigned char *p, double *f, int64_t 
   for (int k = 0; k < n; k++) b[k] = a->swap ? p[n - 1 - k] : p[k];
   switch (a->kind) {
   case 'f':
-    if (n == 4) { float x; memcpy(&x, b, 4); *f = x; }
+    if (n == 2) *f = half(b);
+    else if (n == 4) { float x; memcpy(&x, b, 4); *f = x; }
     else { double x; memcpy(&x, b, 8); *f = x; }
     *i = isfinite(*f) && fabs(*f) < 9.2e18 ? (int64_t)*f : INT64_MIN;
     return;
@@ -169,13 +179,14 @@ static int stream(rd_npy *a, int64_t count, conv_fn conv, void *out, void *ctx) 
     }
   }
   free(buf);
+  a->done += count;
   return 0;
 }
 
 static int to_i64(rd_npy *a, double f, int64_t i, int64_t k, void *out, void *ctx) {
   (void)ctx;
   if (i == INT64_MIN || (a->kind == 'f' && f != (double)i))
-    return rd_error_set("%s: element %lld (%g) is not an integer", a->name, (long long)k, f);
+    return rd_error_set("%s: element %lld (%g) is not an integer", a->name, (long long)(a->done + k), f);
   ((int64_t *)out)[k] = i;
   return 0;
 }
@@ -183,7 +194,7 @@ static int to_i64(rd_npy *a, double f, int64_t i, int64_t k, void *out, void *ct
 static int to_f32(rd_npy *a, double f, int64_t i, int64_t k, void *out, void *ctx) {
   (void)i, (void)ctx;
   if (!isfinite(f) || fabs(f) > 3.4e38)
-    return rd_error_set("%s: element %lld (%g) is not a finite float32", a->name, (long long)k, f);
+    return rd_error_set("%s: element %lld (%g) is not a finite float32", a->name, (long long)(a->done + k), f);
   ((float *)out)[k] = (float)f;
   return 0;
 }
@@ -191,12 +202,30 @@ static int to_f32(rd_npy *a, double f, int64_t i, int64_t k, void *out, void *ct
 static int to_i32(rd_npy *a, double f, int64_t i, int64_t k, void *out, void *ctx) {
   const int64_t *range = ctx;
   if (i == INT64_MIN || (a->kind == 'f' && f != (double)i))
-    return rd_error_set("%s: element %lld (%g) is not an integer", a->name, (long long)k, f);
+    return rd_error_set("%s: element %lld (%g) is not an integer", a->name, (long long)(a->done + k), f);
   if (i < range[0] || i >= range[1])
-    return rd_error_set("%s: element %lld (%lld) outside [%lld, %lld)", a->name, (long long)k,
+    return rd_error_set("%s: element %lld (%lld) outside [%lld, %lld)", a->name, (long long)(a->done + k),
                         (long long)i, (long long)range[0], (long long)range[1]);
   ((int32_t *)out)[k] = (int32_t)i;
   return 0;
+}
+
+static int to_label(rd_npy *a, double f, int64_t i, int64_t k, void *out, void *ctx) {
+  const int64_t *max = ctx;
+  if (a->kind == 'f' && isnan(f)) {  // OGB marks unlabelled nodes with nan
+    ((int32_t *)out)[k] = -1;
+    return 0;
+  }
+  if (i == INT64_MIN || (a->kind == 'f' && f != (double)i) || i < 0 || i >= *max)
+    return rd_error_set("%s: element %lld (%g) is not a label in [0, %lld) or nan", a->name,
+                        (long long)(a->done + k), f, (long long)*max);
+  ((int32_t *)out)[k] = (int32_t)i;
+  return 0;
+}
+
+int rd_npy_read_labels(rd_npy *a, int32_t *out, int64_t count) {
+  int64_t max = 1 << 20;
+  return stream(a, count, to_label, out, &max);
 }
 
 int rd_npy_read_i64(rd_npy *a, int64_t *out, int64_t count) { return stream(a, count, to_i64, out, NULL); }

@@ -1,7 +1,7 @@
 // NumPy .npy arrays (format versions 1-3), read from any byte source: a file,
 // or a member of an .npz (zip) archive. Little- and big-endian integers,
 // floats and bools, C order; converted on the fly to the type the caller
-// needs, a chunk at a time, so an array never has to fit twice.
+// needs (float16 included), a chunk at a time, so an array never has to fit twice.
 #ifndef RUDDER_NPY_H
 #define RUDDER_NPY_H
 
@@ -20,6 +20,7 @@ typedef struct rd_npy {
   int ndim;
   int64_t shape[8];
   int64_t count;   // product of the shape
+  int64_t done;    // elements read so far (messages give the index in the array)
   rd_npy_source read;
   void *src;
 } rd_npy;
@@ -35,6 +36,10 @@ int rd_npy_read_i64(rd_npy *a, int64_t *out, int64_t count);
 int rd_npy_read_f32(rd_npy *a, float *out, int64_t count);
 // Reads `count` elements into int32, each checked against [lo, hi).
 int rd_npy_read_i32(rd_npy *a, int32_t *out, int64_t count, int64_t lo, int64_t hi);
+
+// Class labels into int32: integers in [0, 2^20), or floats that are such
+// integers or nan (unlabelled: -1).
+int rd_npy_read_labels(rd_npy *a, int32_t *out, int64_t count);
 
 // 1 when the array has exactly the dimensions given (-1: any size).
 int rd_npy_shape_is(const rd_npy *a, int ndim, int64_t d0, int64_t d1);

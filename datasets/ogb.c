@@ -16,6 +16,8 @@
 #include "error.h"
 #include "graph/csr.h"
 #include "lines.h"
+#include "npy.h"
+#include "zip.h"
 
 enum { PATH_LEN = 4096 };
 
@@ -186,11 +188,142 @@ static int only_split(const char *dir, char *name) {
   return 0;
 }
 
+static int64_t zip_source(void *src, void *buf, size_t n) { return rd_zip_read(src, buf, n); }
+
+// Opens member `name` of an open .npz as an array.
+static int npz_array(rd_zip *z, const char *name, rd_zip_stream *s, rd_npy *a) {
+  const rd_zip_entry *e = rd_zip_find(z, name);
+  if (!e) return rd_error_set("%s: no member %s", z->path, name);
+  char label[4400];
+  snprintf(label, sizeof label, "%s: %s", z->path, name);
+  if (rd_zip_stream_open(z, e, s)) return -1;
+  if (rd_npy_open(a, zip_source, s, label)) return rd_zip_stream_close(s), -1;
+  return 0;
+}
+
+// The binary layout OGB ships for the largest dataset (ogbn-papers100M):
+// raw/data.npz (edge_index 2 x E, node_feat N x F, float16 there,
+// num_nodes_list) and raw/node-label.npz (node_label, nan = unlabelled).
+// Both read a 64 KiB block at a time; the split is CSV as for the others.
+static int import_npz(const char *dir, const char *split_name, const char *out_path) {
+  char path[PATH_LEN];
+  rd_zip z = {0};
+  rd_zip_stream *st = malloc(sizeof *st);
+  rd_npy a;
+  rd_node *src = NULL, *dst = NULL, *ids[3] = {NULL, NULL, NULL};
+  int64_t *indptr = NULL, count[3];
+  rd_node *indices = NULL;
+  float *x = NULL;
+  int32_t *y = NULL;
+  uint8_t *mark = NULL;
+  int rc = -1, open_stream = 0;
+  rd_graph g = {0};
+  if (!st) return rd_error_set("%s: out of memory", dir);
+  snprintf(path, sizeof path, "%s/raw/data.npz", dir);
+  if (rd_zip_open(&z, path)) goto done;
+  int64_t n;
+  if (npz_array(&z, "num_nodes_list.npy", st, &a)) goto done;
+  open_stream = 1;
+  if (a.count != 1 || rd_npy_read_i64(&a, &n, 1)) {
+    if (a.count != 1) rd_error_set("%s: num_nodes_list.npy: %lld entries, expected 1 graph", path, (long long)a.count);
+    goto done;
+  }
+  rd_zip_stream_close(st), open_stream = 0;
+  if (n < 1 || n > INT32_MAX) {
+    rd_error_set("%s: num_nodes_list.npy: %lld nodes out of range", path, (long long)n);
+    goto done;
+  }
+  if (npz_array(&z, "edge_index.npy", st, &a)) goto done;
+  open_stream = 1;
+  if (!rd_npy_shape_is(&a, 2, 2, -1)) {
+    rd_error_set("%s: edge_index.npy: expected shape (2, edges)", path);
+    goto done;
+  }
+  const int64_t m = a.shape[1];
+  src = malloc(((size_t)m + 1) * sizeof *src);
+  dst = malloc(((size_t)m + 1) * sizeof *dst);
+  if (!src || !dst) {
+    rd_error_set("%s: out of memory for %lld edges", path, (long long)m);
+    goto done;
+  }
+  // Row 0 (sources) then row 1 (targets), in C order.
+  if (rd_npy_read_i32(&a, src, m, 0, n) || rd_npy_read_i32(&a, dst, m, 0, n)) goto done;
+  rd_zip_stream_close(st), open_stream = 0;
+  g.num_nodes = n;
+  if (rd_csr_from_edges(n, src, dst, m, &indptr, &indices, &g.num_edges)) goto done;
+  free(src), free(dst);
+  src = dst = NULL;
+  if (npz_array(&z, "node_feat.npy", st, &a)) goto done;
+  open_stream = 1;
+  if (!rd_npy_shape_is(&a, 2, n, -1) || a.shape[1] < 1) {
+    rd_error_set("%s: node_feat.npy: expected shape (%lld nodes, features)", path, (long long)n);
+    goto done;
+  }
+  g.num_features = (int32_t)a.shape[1];
+  if (!(x = malloc((size_t)a.count * sizeof *x))) {
+    rd_error_set("%s: out of memory for %lld features", path, (long long)a.count);
+    goto done;
+  }
+  if (rd_npy_read_f32(&a, x, a.count)) goto done;
+  rd_zip_stream_close(st), open_stream = 0;
+  rd_zip_close(&z);
+  snprintf(path, sizeof path, "%s/raw/node-label.npz", dir);
+  if (rd_zip_open(&z, path) || npz_array(&z, "node_label.npy", st, &a)) goto done;
+  open_stream = 1;
+  if (a.count != n) {
+    rd_error_set("%s: node_label.npy: %lld labels for %lld nodes", path, (long long)a.count, (long long)n);
+    goto done;
+  }
+  if (!(y = malloc((size_t)n * sizeof *y)) || rd_npy_read_labels(&a, y, n)) {
+    if (!y) rd_error_set("%s: out of memory", path);
+    goto done;
+  }
+  rd_zip_stream_close(st), open_stream = 0;
+  int32_t max = -1;
+  for (int64_t v = 0; v < n; v++) max = y[v] > max ? y[v] : max;
+  if (max < 0) {
+    rd_error_set("%s: no node has a label", path);
+    goto done;
+  }
+  g.num_classes = max + 1;
+  split_ctx sc = {n, mark = calloc((size_t)n, 1), 0};
+  if (!mark) {
+    rd_error_set("%s: out of memory", dir);
+    goto done;
+  }
+  static const char *part[3] = {"train", "valid", "test"};
+  for (int p = 0; p < 3; p++) {
+    sc.bit = (uint8_t)(1u << p);
+    if (read_split(dir, split_name, part[p], &sc, &ids[p], &count[p])) goto done;
+  }
+  g.indptr = indptr, g.indices = indices, g.features = x, g.labels = y;
+  g.train = ids[0], g.num_train = count[0];
+  g.valid = ids[1], g.num_valid = count[1];
+  g.test = ids[2], g.num_test = count[2];
+  g.provenance = "source: OGB binary layout (raw/data.npz, raw/node-label.npz), features stored "
+                 "as float32, edges symmetrised\n";
+  rc = rd_graph_write(&g, out_path);
+done:
+  if (open_stream) rd_zip_stream_close(st);
+  free(st);
+  rd_zip_close(&z);
+  free(src), free(dst), free(indptr), free(indices), free(x), free(y), free(mark);
+  for (int p = 0; p < 3; p++) free(ids[p]);
+  return rc;
+}
+
 int rd_import_ogb(const char *dir, const char *split_name, const char *out_path) {
   char only[NAME_MAX + 1];
   if (!split_name) {
     if (only_split(dir, only)) return -1;
     split_name = only;
+  }
+  {
+    char csv[PATH_LEN], npz[PATH_LEN];
+    snprintf(csv, sizeof csv, "%s/raw/edge.csv.gz", dir);
+    snprintf(npz, sizeof npz, "%s/raw/data.npz", dir);
+    struct stat st;
+    if (stat(csv, &st) != 0 && stat(npz, &st) == 0) return import_npz(dir, split_name, out_path);
   }
   rd_lines r;
   // Bounds keep n within rd_node and the byte size of 2 m CSR entries within size_t.

@@ -1,6 +1,7 @@
 // Importer for OGB node-property-prediction datasets in their raw CSV layout
 // (DIR/raw/*.csv.gz, DIR/split/<name>/{train,valid,test}.csv.gz), e.g. the
-// unpacked ogbn-arxiv or ogbn-products archives.
+// unpacked ogbn-arxiv or ogbn-products archives; or in the binary layout
+// (DIR/raw/data.npz, DIR/raw/node-label.npz) that ogbn-papers100M ships.
 #ifndef RUDDER_OGB_H
 #define RUDDER_OGB_H
 

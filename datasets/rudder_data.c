@@ -353,13 +353,13 @@ static int cmd_info(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) return usage_to(stdout, 0);
   if (argc < 2) return usage();
   const char *cmd = argv[1];
   if (strcmp(cmd, "generate") == 0) return cmd_generate(argc - 1, argv + 1);
   if (strcmp(cmd, "import-ogb") == 0) return cmd_import(argc - 1, argv + 1);
   if (strcmp(cmd, "import-snap") == 0) return cmd_import_snap(argc - 1, argv + 1);
   if (strcmp(cmd, "import-saint") == 0) return cmd_import_saint(argc - 1, argv + 1);
-  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return usage_to(stdout, 0);
   if (strcmp(cmd, "partition") == 0) return cmd_partition(argc - 1, argv + 1);
   if (strcmp(cmd, "info") == 0) return cmd_info(argc - 1, argv + 1);
   return usage();

@@ -23,8 +23,7 @@ typedef struct key_def {
 static const key_def experiment_keys[] = {
     K(rd_experiment, name, T_STR, 0, 0),    K(rd_experiment, results, T_STR, 0, 0),
     K(rd_experiment, data_dir, T_STR, 0, 0), K(rd_experiment, timeout, T_INT, 1, 1e7),
-    K(rd_experiment, plots, T_BOOL, 0, 1),  K(rd_experiment, traces, T_BOOL, 0, 1),
-    K(rd_experiment, device, T_STR, 0, 0), {0}};
+    K(rd_experiment, plots, T_BOOL, 0, 1),  K(rd_experiment, traces, T_BOOL, 0, 1), {0}};
 static const key_def graph_keys[] = {
     K(rd_graph_spec, preset, T_STR, 0, 0), K(rd_graph_spec, file, T_STR, 0, 0),
     K(rd_graph_spec, ogb, T_STR, 0, 0),    K(rd_graph_spec, split, T_STR, 0, 0),
@@ -32,20 +31,6 @@ static const key_def graph_keys[] = {
     K(rd_graph_spec, nodes, T_I64, 2, 2147483647.0), K(rd_graph_spec, edges, T_I64, 1, 1e12),
     K(rd_graph_spec, seed, T_I64, 0, 9e15), K(rd_graph_spec, scale, T_F64, 1e-9, 1),
     K(rd_graph_spec, snap, T_STR, 0, 0),   K(rd_graph_spec, saint, T_STR, 0, 0), {0}};
-static const key_def model_keys[] = {
-    K(rd_model_spec, kind, T_STR, 0, 0),      K(rd_model_spec, fanouts, T_STR, 0, 0),
-    K(rd_model_spec, hidden, T_INT, 1, 1e5),  K(rd_model_spec, heads, T_INT, 1, 64),
-    K(rd_model_spec, batch_size, T_INT, 1, 1e8), K(rd_model_spec, epochs, T_INT, 1, 1e6),
-    K(rd_model_spec, eval_nodes, T_INT, 0, 1e9), K(rd_model_spec, lr, T_F64, 1e-8, 10),
-    K(rd_model_spec, dropout, T_F64, 0, 0.99), K(rd_model_spec, max_steps, T_I64, 0, 1e12), {0}};
-static const key_def policy_keys[] = {
-    K(rd_policy_spec, policy, T_STR, 0, 0),   K(rd_policy_spec, options, T_STR, 0, 0),
-    K(rd_policy_spec, init, T_STR, 0, 0),
-    K(rd_policy_spec, alpha, T_F64, 1e-6, 0.999), K(rd_policy_spec, replace_fraction, T_F64, 0, 1),
-    K(rd_policy_spec, delta, T_I64, 1, 1e9),  K(rd_policy_spec, period, T_I64, 1, 1e9), {0}};
-static const key_def network_keys[] = {
-    {"latency_us", T_F64, offsetof(rd_experiment, latency_us), 0, 1e6},
-    {"gbps", T_F64, offsetof(rd_experiment, gbps), 0, 1e6}, {0}};
 static const key_def mpi_keys[] = {
     {"hostfile", T_STR, offsetof(rd_experiment, hostfile), 0, 0},
     {"args", T_STR, offsetof(rd_experiment, mpi_args), 0, 0}, {0}};
@@ -107,15 +92,49 @@ static int set_value(parse_state *ps, const char *section, const key_def *k, voi
   }
 }
 
+const char *rd_param_list_get(const rd_param_list *s, const char *key) {
+  for (int i = s->n - 1; i >= 0; i--)
+    if (!strcmp(s->v[i].param->key, key)) return s->v[i].text;
+  return NULL;
+}
+
+// A schema row of `kind`: checked by parsing it into a scratch configuration
+// (the same parser rudder_train runs), kept as written.
+static int set_param(parse_state *ps, const char *section, const char *kind, rd_param_list *set,
+                     const char *name, const char *value, int *found) {
+  const rd_param *p = rd_param_by_key(kind, name);
+  if (!(*found = p != NULL)) return 1;
+  char where[256];
+  snprintf(where, sizeof where, "[%s] %s", section, name);
+  rd_train_config scratch;
+  rd_train_config_defaults(&scratch);
+  if (rd_param_set(p, &scratch, value, where)) FAIL(ps, "%s", rd_error());
+  if (set->n == (int)(sizeof set->v / sizeof *set->v)) FAIL(ps, "[%s]: too many keys", section);
+  set->v[set->n++] = (rd_param_value){p, strdup(value)};
+  return 1;
+}
+
+// Keys of the descriptor's own (`keys`, may be NULL) and then the schema's
+// rows of `kind` (may be NULL).
 static int set_key(parse_state *ps, const char *section, const key_def *keys, void *base,
-                   const char *name, const char *value) {
-  for (const key_def *k = keys; k->key; k++)
+                   const char *kind, rd_param_list *set, const char *name, const char *value) {
+  for (const key_def *k = keys; k && k->key; k++)
     if (!strcmp(k->key, name)) return set_value(ps, section, k, base, value);
-  char known[512] = "";
-  for (const key_def *k = keys; k->key; k++) {
-    strncat(known, k == keys ? "" : ", ", sizeof known - strlen(known) - 1);
+  int found = 0;
+  if (kind) {
+    const int ok = set_param(ps, section, kind, set, name, value, &found);
+    if (found || !ok) return ok;
+  }
+  char known[1024] = "";
+  for (const key_def *k = keys; k && k->key; k++) {
+    strncat(known, *known ? ", " : "", sizeof known - strlen(known) - 1);
     strncat(known, k->key, sizeof known - strlen(known) - 1);
   }
+  for (const rd_param *p = rd_params(); kind && p->key; p++)
+    if (p->section && !strcmp(p->section, kind)) {
+      strncat(known, *known ? ", " : "", sizeof known - strlen(known) - 1);
+      strncat(known, p->key, sizeof known - strlen(known) - 1);
+    }
   FAIL(ps, "[%s] unknown key '%s' (known: %s)", section, name, known);
 }
 
@@ -155,28 +174,39 @@ static int sweep_key(parse_state *ps, const char *name, const char *value) {
     e->policies_line = ps->line;
     return split_list(ps, name, value, e->policies, &e->num_policies);
   }
-  const int ranks = !strcmp(name, "ranks"), fractions = !strcmp(name, "buffer_fractions"),
-            seeds = !strcmp(name, "seeds");
-  if (!ranks && !fractions && !seeds)
+  const int ranks = !strcmp(name, "ranks");
+  const rd_param *p = ranks ? NULL : rd_param_by_key("sweep", name);
+  if (!ranks && !p)
     FAIL(ps, "[sweep] unknown key '%s' (known: graphs, ranks, models, policies, buffer_fractions, seeds)", name);
   if (!split_list(ps, name, value, items, &n)) return 0;
   int ok = 1;
   for (int i = 0; i < n; i++) {
-    char *end;
-    errno = 0;
-    const double v = strtod(items[i], &end);
-    if (ok && (errno || *end || end == items[i] || (ranks && (v < 1 || v > 4096 || v != (int)v)) ||
-               (fractions && !(v >= 0 && v <= 1)) || (seeds && (v < 0 || v != (double)(int64_t)v)))) {
-      rd_error_set("%s:%d: [sweep] %s: '%s' out of range", e->path, ps->line, name, items[i]);
-      ps->failed = 1;
-      ok = 0;
+    char where[128];
+    snprintf(where, sizeof where, "%s:%d: [sweep] %s", e->path, ps->line, name);
+    int bad = 0;
+    if (ranks) {
+      char *end;
+      errno = 0;
+      const long v = strtol(items[i], &end, 10);
+      if (errno || *end || end == items[i]) bad = rd_error_set("%s: '%s' is not an integer", where, items[i]);
+      else if (v < 1 || v > 4096) bad = rd_error_set("%s: %s is out of range [1, 4096]", where, items[i]);
+      e->ranks[i] = (int)v;
+      free(items[i]);
+    } else {
+      rd_train_config scratch;
+      rd_train_config_defaults(&scratch);
+      bad = rd_param_set(p, &scratch, items[i], where);
+      (!strcmp(name, "seeds") ? e->seeds : e->fractions)[i] = items[i];
     }
-    if (ranks) e->ranks[i] = (int)v;
-    else if (fractions) e->fractions[i] = v;
-    else e->seeds[i] = (int64_t)v;
-    free(items[i]);
+    if (bad) {  // the first error is the one reported
+      for (int k = i + 1; k < n; k++) free(items[k]);
+      n = i + 1;
+      ok = 0;
+      break;
+    }
   }
-  *(ranks ? &e->num_ranks : fractions ? &e->num_fractions : &e->num_seeds) = n;
+  if (!ok) ps->failed = 1;
+  *(ranks ? &e->num_ranks : !strcmp(name, "seeds") ? &e->num_seeds : &e->num_fractions) = n;
   return ok;
 }
 
@@ -201,15 +231,18 @@ static int handler(void *user, const char *section, const char *name, const char
   if (ps->failed) return 0;
   char kind[64] = "", spec_name[128] = "";
   sscanf(section, "%63s %127s", kind, spec_name);
-  if (!strcmp(kind, "experiment") && !*spec_name) return set_key(ps, section, experiment_keys, ps->e, name, value);
+  rd_experiment *e = ps->e;
+  if ((!strcmp(kind, "experiment") || !strcmp(kind, "network")) && !*spec_name)
+    return set_key(ps, section, !strcmp(kind, "experiment") ? experiment_keys : NULL, e, kind,
+                   &e->params, name, value);
   if (!strcmp(kind, "sweep") && !*spec_name) return sweep_key(ps, name, value);
-  if (!strcmp(kind, "network") && !*spec_name) return set_key(ps, section, network_keys, ps->e, name, value);
-  if (!strcmp(kind, "mpi") && !*spec_name) return set_key(ps, section, mpi_keys, ps->e, name, value);
+  if (!strcmp(kind, "mpi") && !*spec_name) return set_key(ps, section, mpi_keys, e, NULL, NULL, name, value);
   if ((!strcmp(kind, "graph") || !strcmp(kind, "model") || !strcmp(kind, "policy")) && *spec_name) {
     void *spec = named_spec(ps, kind, spec_name);
     if (!spec) FAIL(ps, "[%s]: too many %s sections or name too long", section, kind);
-    const key_def *keys = !strcmp(kind, "graph") ? graph_keys : !strcmp(kind, "model") ? model_keys : policy_keys;
-    return set_key(ps, section, keys, spec, name, value);
+    if (!strcmp(kind, "graph")) return set_key(ps, section, graph_keys, spec, NULL, NULL, name, value);
+    rd_param_list *set = !strcmp(kind, "model") ? &((rd_model_spec *)spec)->params : &((rd_policy_spec *)spec)->params;
+    return set_key(ps, section, NULL, NULL, kind, set, name, value);
   }
   FAIL(ps, "unknown section [%s] (known: [experiment], [sweep], [graph NAME], [model NAME], "
            "[policy NAME], [network], [mpi])", section);
@@ -234,8 +267,8 @@ static int finish(rd_experiment *e) {
   if (!e->num_graphs || !e->num_models || !e->num_policies || !e->num_ranks)
     return rd_error_set("%s: [sweep] needs graphs, ranks, models and policies", p);
   if (!e->name) return rd_error_set("%s: [experiment] needs a name", p);
-  if (!e->num_fractions) e->fractions[e->num_fractions++] = 0.25;
-  if (!e->num_seeds) e->seeds[e->num_seeds++] = 1;
+  if (!e->num_fractions) e->fractions[e->num_fractions++] = strdup(rd_param_by_key("sweep", "buffer_fractions")->def);
+  if (!e->num_seeds) e->seeds[e->num_seeds++] = strdup(rd_param_by_key("sweep", "seeds")->def);
   if (!e->results) {
     char buf[512];
     snprintf(buf, sizeof buf, "results/%s.h5", e->name);
@@ -261,8 +294,6 @@ static int finish(rd_experiment *e) {
     if (!m)
       return rd_error_set("%s:%d: [sweep] models: '%s' has no [model %s] section", p, e->models_line,
                           e->models[i], e->models[i]);
-    if (m->kind && strcmp(m->kind, "sage") && strcmp(m->kind, "gat") && strcmp(m->kind, "mlp"))
-      return rd_error_set("%s: [model %s] kind: '%s' is not sage, gat or mlp", p, m->name, m->kind);
   }
   return 0;
 }
@@ -284,7 +315,9 @@ int rd_experiment_load(rd_experiment *e, const char *path) {
 
 void rd_experiment_free(rd_experiment *e) {
   free(e->path); free(e->name); free(e->results); free(e->data_dir); free(e->hostfile); free(e->mpi_args);
-  free(e->device);
+  for (int i = 0; i < e->num_fractions; i++) free(e->fractions[i]);
+  for (int i = 0; i < e->num_seeds; i++) free(e->seeds[i]);
+  for (int i = 0; i < e->params.n; i++) free(e->params.v[i].text);
   for (int i = 0; i < e->num_graphs; i++) free(e->graphs[i]);
   for (int i = 0; i < e->num_models; i++) free(e->models[i]);
   for (int i = 0; i < e->num_policies; i++) free(e->policies[i]);
@@ -293,9 +326,9 @@ void rd_experiment_free(rd_experiment *e) {
     free(g->preset); free(g->file); free(g->ogb); free(g->split); free(g->partition);
     free(g->snap); free(g->saint);
   }
-  for (int i = 0; i < e->num_model_specs; i++) { free(e->model[i].kind); free(e->model[i].fanouts); }
-  for (int i = 0; i < e->num_policy_specs; i++) {
-    free(e->policy[i].policy); free(e->policy[i].options); free(e->policy[i].init);
-  }
+  for (int i = 0; i < e->num_model_specs; i++)
+    for (int k = 0; k < e->model[i].params.n; k++) free(e->model[i].params.v[k].text);
+  for (int i = 0; i < e->num_policy_specs; i++)
+    for (int k = 0; k < e->policy[i].params.n; k++) free(e->policy[i].params.v[k].text);
   memset(e, 0, sizeof *e);
 }

@@ -6,8 +6,25 @@
 
 #include <stdint.h>
 
+#include "train/params.h"
+
 #define RD_MAX_LIST 32
 #define RD_MAX_SPECS 32
+
+// Run parameters given in a descriptor: schema rows (train/params.h) with
+// the text as written, checked once when read and passed through as is.
+typedef struct rd_param_value {
+  const rd_param *param;
+  char *text;
+} rd_param_value;
+
+typedef struct rd_param_list {
+  rd_param_value v[48];
+  int n;
+} rd_param_list;
+
+// The text given for `key`, or NULL.
+const char *rd_param_list_get(const rd_param_list *s, const char *key);
 
 typedef struct rd_graph_spec {
   char name[64];
@@ -21,21 +38,16 @@ typedef struct rd_graph_spec {
   uint64_t seed;
 } rd_graph_spec;
 
+// [model NAME] and [policy NAME]: the schema's model and policy rows. A
+// policy section's `policy` key names the registered policy (default: NAME).
 typedef struct rd_model_spec {
   char name[64];
-  char *kind, *fanouts;               // sage|gat|mlp; "10,25"
-  int hidden, heads, batch_size, epochs, eval_nodes;
-  double lr, dropout;
-  int64_t max_steps;
+  rd_param_list params;
 } rd_model_spec;
 
 typedef struct rd_policy_spec {
-  char name[64];                      // as listed in the sweep
-  char *policy;                       // the registered policy (default: name)
-  char *options;                      // agents: endpoint=...,model=...
-  char *init;                         // initial fill: empty|degree|random|vip
-  double alpha, replace_fraction;
-  int64_t delta, period;
+  char name[64];  // as listed in the sweep: the run's label
+  rd_param_list params;
 } rd_policy_spec;
 
 typedef struct rd_experiment {
@@ -43,17 +55,15 @@ typedef struct rd_experiment {
   int timeout, plots, traces;  // traces: record every run's access traces
   char *graphs[RD_MAX_LIST], *models[RD_MAX_LIST], *policies[RD_MAX_LIST];
   int ranks[RD_MAX_LIST];
-  double fractions[RD_MAX_LIST];
-  int64_t seeds[RD_MAX_LIST];
+  char *fractions[RD_MAX_LIST], *seeds[RD_MAX_LIST];  // as written, checked by the schema
   int num_graphs, num_ranks, num_models, num_policies, num_fractions, num_seeds;
   int graphs_line, models_line, policies_line;  // where the lists were given, for errors
   rd_graph_spec graph[RD_MAX_SPECS];
   rd_model_spec model[RD_MAX_SPECS];
   rd_policy_spec policy[RD_MAX_SPECS];
   int num_graph_specs, num_model_specs, num_policy_specs;
-  double latency_us, gbps;
+  rd_param_list params;  // schema rows of [experiment] and [network]
   char *hostfile, *mpi_args;
-  char *device;  // rudder_train --device (NULL: cpu)
 } rd_experiment;
 
 // On failure too, free what was parsed with rd_experiment_free.

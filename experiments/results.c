@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "train/params.h"
 
 #define RAW_LEN 1024  // decisions keep the first 1023 bytes of each raw answer
 
@@ -23,7 +24,7 @@ typedef struct summary_row {
   int64_t capacity, halo_size, decisions, decisions_valid, decisions_fallback;
   double decision_latency;
   int32_t weights_identical;
-  int32_t lookahead;
+  int32_t window_steps;
   double window_bytes_per_step;
   int64_t window_peak_bytes;
 } summary_row;
@@ -85,6 +86,35 @@ static herr_t write_attr(hid_t loc, const char *key, const char *value) {
   return H5LTset_attribute_string(loc, ".", key, value);
 }
 
+// The schema's run parameters, typed: numbers as numbers, the rest as text.
+static int write_config(hid_t loc, const rd_train_config *cfg, int ranks) {
+  int ok = H5LTset_attribute_long_long(loc, ".", "ranks", &(long long){ranks}, 1) >= 0;
+  for (const rd_param *p = rd_params(); ok && p->key; p++) {
+    if (!p->section) continue;
+    char v[1024];
+    rd_param_format(p, cfg, v, sizeof v);
+    switch (p->type) {
+    case RD_PARAM_INT: case RD_PARAM_I64: case RD_PARAM_U64: {
+      const long long i = strtoll(v, NULL, 10);
+      ok = H5LTset_attribute_long_long(loc, ".", p->attr, &i, 1) >= 0;
+      break;
+    }
+    case RD_PARAM_FLAG: {
+      const long long i = !strcmp(v, "yes");
+      ok = H5LTset_attribute_long_long(loc, ".", p->attr, &i, 1) >= 0;
+      break;
+    }
+    case RD_PARAM_F64: case RD_PARAM_F32: {
+      const double d = strtod(v, NULL);  // a float as the decimal it was given as
+      ok = H5LTset_attribute_double(loc, ".", p->attr, &d, 1) >= 0;
+      break;
+    }
+    default: ok = H5LTset_attribute_string(loc, ".", p->attr, v) >= 0; break;
+    }
+  }
+  return ok ? 0 : -1;
+}
+
 static hid_t open_or_create(const char *path) {
   hid_t file = -1;
   H5E_BEGIN_TRY { file = access(path, F_OK) == 0 ? H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT) : -1; }
@@ -100,14 +130,16 @@ static hid_t runs_group(hid_t file) {
 
 // Opens `path` and (re)creates /runs/<run_id> with the parameters as
 // attributes plus software version, host and status.
-static int open_run(const char *path, const char *run_id, const char *const *keys,
-                    const char *const *values, int n, const char *status, hid_t *file, hid_t *group) {
+static int open_run(const char *path, const char *run_id, const rd_train_config *cfg, int ranks,
+                    const char *const *keys, const char *const *values, int n, const char *status,
+                    hid_t *file, hid_t *group) {
   *group = -1;
   if ((*file = open_or_create(path)) < 0) return rd_error_set("%s: cannot open or create as HDF5", path);
   hid_t runs = runs_group(*file);
   int ok = runs >= 0 &&
            (H5Lexists(runs, run_id, H5P_DEFAULT) <= 0 || H5Ldelete(runs, run_id, H5P_DEFAULT) >= 0) &&
            (*group = H5Gcreate2(runs, run_id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0;
+  if (ok && cfg) ok = write_config(*group, cfg, ranks) == 0;
   for (int i = 0; ok && i < n; i++) ok = write_attr(*group, keys[i], values[i]) >= 0;
   char host[256] = "";
   gethostname(host, sizeof host - 1);
@@ -124,11 +156,11 @@ static int close_run(const char *path, hid_t file, hid_t group, int rc) {
   return rc;
 }
 
-int rd_results_write_failed(const char *path, const char *run_id, const char *const *keys,
-                            const char *const *values, int num_attrs, const char *status,
-                            const char *log_tail) {
+int rd_results_write_failed(const char *path, const char *run_id, const rd_train_config *config,
+                            const char *const *keys, const char *const *values, int num_attrs,
+                            const char *status, const char *log_tail) {
   hid_t file, group;
-  int rc = open_run(path, run_id, keys, values, num_attrs, status, &file, &group);
+  int rc = open_run(path, run_id, config, 0, keys, values, num_attrs, status, &file, &group);
   if (rc == 0 && H5LTset_attribute_string(group, ".", "log_tail", log_tail) < 0)
     rc = rd_error_set("%s: HDF5 error writing run %s", path, run_id);
   return close_run(path, file, group, rc);
@@ -150,7 +182,7 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
       F(summary_row, halo_size, I64), F(summary_row, decisions, I64),
       F(summary_row, decisions_valid, I64), F(summary_row, decisions_fallback, I64),
       F(summary_row, decision_latency, F64), F(summary_row, weights_identical, I32),
-      F(summary_row, lookahead, I32), F(summary_row, window_bytes_per_step, F64),
+      F(summary_row, window_steps, I32), F(summary_row, window_bytes_per_step, F64),
       F(summary_row, window_peak_bytes, I64), F(summary_row, t_wait, F64)};
   const field step_fields[] = {
       F(step_row, rank, I32), F(step_row, epoch, I32), F(step_row, step, I64),
@@ -175,14 +207,16 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
   const int64_t ns = r->num_steps, nd = r->num_decisions;
   step_row *steps = calloc((size_t)ns + 1, sizeof *steps);
   decision_row *dec = calloc((size_t)nd + 1, sizeof *dec);
-  summary_row sum = {.steps = r->res->num_steps, .seconds = r->res->seconds, .loss = r->res->final_loss,
-                     .train_acc = r->res->train_acc, .valid_acc = r->res->valid_acc,
-                     .test_acc = r->res->test_acc, .preload_rows = r->preload_rows,
+  const int epochs = r->config ? r->config->epochs : 0;
+  summary_row sum = {.steps = r->steps_run, .seconds = r->seconds, .loss = r->final_loss,
+                     .train_acc = r->train_acc, .valid_acc = r->valid_acc,
+                     .test_acc = r->test_acc, .preload_rows = r->preload_rows,
                      .capacity = r->capacity, .halo_size = r->halo_size,
-                     .weights_identical = r->res->weights_identical,
-                     .lookahead = r->res->lookahead, .window_bytes_per_step = r->window_bytes_per_step,
+                     .weights_identical = r->weights_identical,
+                     .window_steps = r->config ? r->config->lookahead : 0,
+                     .window_bytes_per_step = r->window_bytes_per_step,
                      .window_peak_bytes = r->window_peak_bytes};
-  sum.seconds_per_epoch = r->epochs > 0 ? sum.seconds / r->epochs : 0;
+  sum.seconds_per_epoch = epochs > 0 && r->seconds > 0 ? sum.seconds / epochs : 0;
   for (int64_t i = 0; i < ns; i++) {
     const rd_step_metrics *m = &r->steps[i];
     const rd_prefetch_metrics *b = &m->buffer;
@@ -229,7 +263,8 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
   if (nd > 0) sum.decision_latency /= (double)nd;
 
   hid_t file, group;
-  int rc = open_run(path, r->run_id, r->attr_keys, r->attr_values, r->num_attrs, "ok", &file, &group);
+  int rc = open_run(path, r->run_id, r->config, r->ranks, r->attr_keys, r->attr_values, r->num_attrs,
+                    "ok", &file, &group);
   if (rc == 0 &&
       (make_table(group, "summary", summary_fields, (int)(sizeof summary_fields / sizeof *summary_fields),
                   sizeof(summary_row), 1, &sum) ||

@@ -7,17 +7,23 @@
 
 #include <stdint.h>
 
-#include "buffer/policy.h"
-#include "train/train.h"
+#include "train/metrics.h"
+
+struct rd_train_config;
 
 // Everything one run produced, gathered on rank 0.
 typedef struct rd_run_record {
   const char *run_id;
-  const char *const *attr_keys;    // parameters, as given (numbers are stored as numbers)
-  const char *const *attr_values;
+  // What ran: every run parameter of the schema (train/params.h) becomes an
+  // attribute, typed, from the resolved configuration.
+  const struct rd_train_config *config;
+  const char *const *attr_keys;    // labels of the run (experiment, graph, label, ...); numbers
+  const char *const *attr_values;  // are stored as numbers
   int num_attrs;
-  const rd_train_result *res;      // rank 0's result (accuracies, wall time)
-  int ranks, epochs;
+  int ranks;
+  int64_t steps_run;               // steps of one rank
+  double seconds, final_loss, train_acc, valid_acc, test_acc;  // rank 0's
+  int weights_identical;
   const rd_step_metrics *steps;    // every rank's steps
   int64_t num_steps;
   const rd_rank_decision *decisions;
@@ -42,7 +48,8 @@ int rd_results_has_run(const char *path, const char *run_id);
 
 // Records a run that failed or timed out: its parameters, status and the
 // tail of its log, and no tables.
-int rd_results_write_failed(const char *path, const char *run_id, const char *const *keys,
+int rd_results_write_failed(const char *path, const char *run_id,
+                            const struct rd_train_config *config, const char *const *keys,
                             const char *const *values, int num_attrs, const char *status,
                             const char *log_tail);
 #endif

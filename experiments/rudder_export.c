@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 typedef struct ctx {
   const char *table;
   char **where_key, **where_value;
@@ -124,7 +126,16 @@ static herr_t print_run(hid_t runs, const char *id, const H5L_info_t *info, void
   return 0;
 }
 
+static int usage(FILE *f) {
+  fprintf(f, "usage: rudder_export FILE.h5 --table summary|steps|decisions [--where KEY=VALUE ...] [--all]\n"
+             "  prints the table as TSV, each row led by its run's attributes\n"
+             "  --where KEY=VALUE  only runs whose attribute KEY is VALUE (repeatable)\n"
+             "  --all              failed and timed-out runs too\n");
+  return f == stdout ? 0 : 2;
+}
+
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) return usage(stdout);
   ctx c = {.table = "summary"};
   const char *path = NULL;
   c.where_key = calloc((size_t)argc, sizeof(char *));
@@ -141,8 +152,9 @@ int main(int argc, char **argv) {
     else path = NULL, i = argc;
   }
   if (!path || (strcmp(c.table, "summary") && strcmp(c.table, "steps") && strcmp(c.table, "decisions"))) {
-    fprintf(stderr, "usage: rudder_export FILE.h5 --table summary|steps|decisions [--where KEY=VALUE ...] [--all]\n");
-    return 2;
+    free(c.where_key);
+    free(c.where_value);
+    return usage(stderr);
   }
   hid_t f;
   H5E_BEGIN_TRY { f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }

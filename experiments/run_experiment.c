@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buffer/replay.h"
+#include "cli.h"
 #include "descriptor.h"
 #include "clock.h"
 #include "cpu.h"
@@ -37,8 +38,7 @@ typedef struct run {
   const char *policy;          // as listed in the sweep
   const rd_policy_ops *ops;
   int ranks;
-  double fraction;
-  int64_t seed;
+  const char *fraction, *seed;  // as written in the sweep
   char id[256];
 } run;
 
@@ -145,10 +145,40 @@ static void free_args(args *a) {
   a->n = 0;
 }
 
-// The run's parameters, as attributes of its group.
-static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *values) {
-  const rd_model_spec *m = r->model;
-  const rd_policy_spec *p = r->spec;
+// The registered policy a sweep entry runs: its section's `policy`, else its name.
+static const char *policy_impl(const rd_experiment *e, const char *label) {
+  const rd_policy_spec *s = rd_experiment_policy(e, label);
+  const char *impl = s ? rd_param_list_get(&s->params, "policy") : NULL;
+  return impl ? impl : label;
+}
+
+// Every parameter set of a run, in the order they apply.
+static int param_sets(const rd_experiment *e, const run *r, const rd_param_list *sets[3]) {
+  int n = 0;
+  sets[n++] = &e->params;
+  sets[n++] = &r->model->params;
+  if (r->spec) sets[n++] = &r->spec->params;
+  return n;
+}
+
+// The configuration rudder_train resolves for the run, from the same text
+// through the same schema (checked when the descriptor was read).
+static void run_config(const rd_experiment *e, const run *r, rd_train_config *cfg) {
+  rd_train_config_defaults(cfg);
+  const rd_param_list *sets[3];
+  const int n = param_sets(e, r, sets);
+  for (int k = 0; k < n; k++)
+    for (int i = 0; i < sets[k]->n; i++) rd_param_set(sets[k]->v[i].param, cfg, sets[k]->v[i].text, "");
+  rd_param_set(rd_param_by_key("sweep", "seeds"), cfg, r->seed, "");
+  rd_param_set(rd_param_by_key("sweep", "buffer_fractions"), cfg, r->fraction, "");
+  cfg->policy_name = r->ops->name;
+  cfg->prefetch.policy = r->ops;
+  rd_params_resolve(cfg);
+  cfg->prefetch.init = rd_prefetch_init_of(&cfg->prefetch);
+}
+
+// The run's labels (its parameters are written from its configuration).
+static void labels_of(const rd_experiment *e, const run *r, args *keys, args *values) {
 #define ATTR(k, ...) (add(keys, "%s", k), add(values, __VA_ARGS__))
   ATTR("experiment", "%s", e->name);
   ATTR("graph", "%s", r->graph->name);
@@ -167,29 +197,10 @@ static void attrs_of(const rd_experiment *e, const run *r, args *keys, args *val
     ATTR("graph_nodes", "%lld", 0LL);
   }
   ATTR("partition", "%s", r->graph->partition ? r->graph->partition : "metis");
-  ATTR("ranks", "%d", r->ranks);
-  ATTR("model", "%s", m->name);
-  ATTR("model_kind", "%s", m->kind ? m->kind : "sage");
-  ATTR("fanouts", "%s", m->fanouts ? m->fanouts : "10,25");
-  ATTR("batch_size", "%d", m->batch_size ? m->batch_size : 2000);
-  ATTR("epochs", "%d", m->epochs ? m->epochs : 10);
-  ATTR("policy", "%s", r->policy);
-  ATTR("policy_impl", "%s", r->ops->name);
-  ATTR("buffer_fraction", "%g", r->fraction);
-  ATTR("seed", "%lld", (long long)r->seed);
-  ATTR("alpha", "%g", p && p->alpha ? p->alpha : 0.05);
-  ATTR("delta", "%lld", (long long)(p && p->delta ? p->delta : 25));
-  ATTR("period", "%lld", (long long)(p && p->period ? p->period : p && p->delta ? p->delta : 25));
-  ATTR("replace_fraction", "%g", p ? p->replace_fraction : 0);
-  ATTR("policy_options", "%s", p && p->options ? p->options : "");
-  ATTR("buffer_init", "%s", p && p->init ? p->init : rd_buffer_start_name(r->ops->init));
-  ATTR("hidden", "%d", m->hidden ? m->hidden : 256);
-  ATTR("heads", "%d", m->heads ? m->heads : 4);
-  ATTR("lr", "%g", m->lr ? m->lr : 0.003);
-  ATTR("dropout", "%g", m->dropout ? m->dropout : 0.5);
-  ATTR("net_latency_us", "%g", e->latency_us);
-  ATTR("net_gbps", "%g", e->gbps);
-  ATTR("device", "%s", e->device ? e->device : "cpu");
+  ATTR("model", "%s", r->model->name);
+  ATTR("label", "%s", r->policy);
+  // Always written, so the tables of experiments without a bound have the column.
+  ATTR("replayed", "%d", (r->ops->flags & RD_POLICY_OFFLINE) != 0);
 #undef ATTR
 }
 
@@ -227,8 +238,6 @@ static void placement(const rd_experiment *e, int ranks, args *a, char *desc, si
 static void train_args(const rd_experiment *e, const run *r, const char *graph, const char *part,
                        const char *bin, const char *h5, const char *trace, args *a, char *desc,
                        size_t desc_len) {
-  const rd_model_spec *m = r->model;
-  const rd_policy_spec *p = r->spec;
   add(a, "mpirun");
   add(a, "-np");
   add(a, "%d", r->ranks);
@@ -243,35 +252,29 @@ static void train_args(const rd_experiment *e, const run *r, const char *graph, 
   add(a, "--graph"); add(a, "%s", graph);
   add(a, "--partition"); add(a, "%s", part);
   add(a, "--quiet");
-  if (e->device) { add(a, "--device"); add(a, "%s", e->device); }
-  add(a, "--seed"); add(a, "%lld", (long long)r->seed);
+  // The parameters as written in the descriptor, each under its flag.
+  const rd_param_list *sets[3];
+  const int n = param_sets(e, r, sets);
+  for (int k = 0; k < n; k++)
+    for (int i = 0; i < sets[k]->n; i++) {
+      const rd_param *p = sets[k]->v[i].param;
+      if (p->type == RD_PARAM_FLAG) {
+        rd_train_config t;
+        rd_param_set(p, &t, sets[k]->v[i].text, "");
+        if (*(const int *)((const char *)&t + p->offset)) add(a, "--%s", p->flag);
+        continue;
+      }
+      add(a, "--%s", p->flag);
+      add(a, "%s", sets[k]->v[i].text);
+    }
   add(a, "--policy"); add(a, "%s", r->ops->name);
-  add(a, "--buffer-fraction"); add(a, "%g", r->fraction);
-  if (m->kind) { add(a, "--model"); add(a, "%s", m->kind); }
-  if (m->fanouts) { add(a, "--fanouts"); add(a, "%s", m->fanouts); }
-  if (m->hidden) { add(a, "--hidden"); add(a, "%d", m->hidden); }
-  if (m->heads) { add(a, "--heads"); add(a, "%d", m->heads); }
-  if (m->batch_size) { add(a, "--batch-size"); add(a, "%d", m->batch_size); }
-  if (m->epochs) { add(a, "--epochs"); add(a, "%d", m->epochs); }
-  if (m->eval_nodes) { add(a, "--eval-nodes"); add(a, "%d", m->eval_nodes); }
-  if (m->max_steps) { add(a, "--max-steps"); add(a, "%lld", (long long)m->max_steps); }
-  if (m->lr) { add(a, "--lr"); add(a, "%g", m->lr); }
-  if (m->dropout) { add(a, "--dropout"); add(a, "%g", m->dropout); }
-  if (p && p->alpha) { add(a, "--alpha"); add(a, "%g", p->alpha); }
-  if (p && p->delta) { add(a, "--delta"); add(a, "%lld", (long long)p->delta); }
-  if (p && p->period) { add(a, "--period"); add(a, "%lld", (long long)p->period); }
-  if (p && p->replace_fraction) { add(a, "--replace-fraction"); add(a, "%g", p->replace_fraction); }
-  if (p && p->options) { add(a, "--policy-options"); add(a, "%s", p->options); }
-  if (p && p->init) { add(a, "--buffer-init"); add(a, "%s", p->init); }
-  if (e->gbps > 0) {
-    add(a, "--net-latency-us"); add(a, "%g", e->latency_us);
-    add(a, "--net-gbps"); add(a, "%g", e->gbps);
-  }
+  add(a, "--seed"); add(a, "%s", r->seed);
+  add(a, "--buffer-fraction"); add(a, "%s", r->fraction);
   if (trace) { add(a, "--record-trace"); add(a, "%s", trace); }
   add(a, "--results"); add(a, "%s", h5);
   add(a, "--run-id"); add(a, "%s", r->id);
   args keys = {0}, values = {0};
-  attrs_of(e, r, &keys, &values);
+  labels_of(e, r, &keys, &values);
   for (int i = 0; i < keys.n; i++) {
     add(a, "--attr");
     add(a, "%s=%s", keys.v[i], values.v[i]);
@@ -322,16 +325,16 @@ static void log_tail(const char *log, char *out, size_t n) {
   fclose(f);
 }
 
-// Belady on the `none` run's traces: the bound, recorded as its own run.
-static int belady_run(const rd_experiment *e, const run *r, const char *trace, const char *h5) {
-  rd_prefetch_config cfg;
-  rd_prefetch_config_defaults(&cfg);
-  cfg.policy = r->ops;
-  cfg.capacity_fraction = r->fraction;
-  if (r->spec && r->spec->alpha) cfg.alpha = r->spec->alpha;
-  if (r->spec && r->spec->delta) cfg.delta = r->spec->delta;
-  const rd_net_model net = {e->latency_us, e->gbps};
-  rd_train_result res = {0};
+// An offline policy (Belady: the bound) on the traces of a live run of its
+// group (every run of a group samples the same accesses), recorded as its
+// own run.
+static int replay_run(const rd_experiment *e, const run *r, const char *trace, const char *h5) {
+  rd_train_config run_cfg;
+  run_config(e, r, &run_cfg);
+  rd_prefetch_config cfg = run_cfg.prefetch;
+  cfg.params.lookahead = run_cfg.lookahead;
+  const rd_net_model net = run_cfg.net;
+  int64_t steps = 0;
   rd_step_metrics none = {0};
   int64_t hits = 0, remote = 0, rows = 0, capacity = 0, halo = 0;
   for (int k = 0; k < r->ranks; k++) {
@@ -348,7 +351,7 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
     rows += rr.rows_fetched;
     capacity += rr.capacity;
     halo += rr.halo_size;
-    res.num_steps = rr.steps;
+    steps = rr.steps;
   }
   // One synthetic step row per run carries the totals (the bound has no timings).
   none.remote_inputs = remote;
@@ -357,12 +360,10 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
   none.buffer.misses = rows;
   none.step = -1;
   args keys = {0}, values = {0};
-  attrs_of(e, r, &keys, &values);
-  add(&keys, "replayed");
-  add(&values, "1");
-  const rd_run_record rec = {.run_id = r->id, .attr_keys = (const char *const *)keys.v,
+  labels_of(e, r, &keys, &values);  // replayed = 1
+  const rd_run_record rec = {.run_id = r->id, .config = &run_cfg, .attr_keys = (const char *const *)keys.v,
                              .attr_values = (const char *const *)values.v, .num_attrs = keys.n,
-                             .res = &res, .ranks = r->ranks, .epochs = 0, .steps = &none,
+                             .ranks = r->ranks, .steps_run = steps, .steps = &none,
                              .num_steps = 1, .capacity = capacity, .halo_size = halo};
   const int rc = rd_results_write_run(h5, &rec);
   free_args(&keys);
@@ -370,11 +371,24 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
   return rc;
 }
 
-// The agents that talk to the local LLM server: slm, and llm without an
-// endpoint of its own.
+static int same_group(const run *a, const run *b) {
+  // The sweep's strings: same pointer, same value.
+  return a->graph == b->graph && a->ranks == b->ranks && a->model == b->model && a->seed == b->seed &&
+         a->fraction == b->fraction;
+}
+
+// Whether the group of runs[i] has an offline run (they sit at its end).
+static int group_has_offline(const run *runs, int n, int i) {
+  for (int k = i; k < n && same_group(&runs[k], &runs[i]); k++)
+    if (runs[k].ops->flags & RD_POLICY_OFFLINE) return 1;
+  return 0;
+}
+
+// The agents that talk to an LLM server and name no endpoint of their own.
 static int uses_local_server(const run *r) {
-  const char *opts = r->spec && r->spec->options ? r->spec->options : "";
-  return !strcmp(r->ops->name, "slm") || (!strcmp(r->ops->name, "llm") && !strstr(opts, "endpoint="));
+  const char *given = r->spec ? rd_param_list_get(&r->spec->params, "options") : NULL;
+  const char *opts = given ? given : "";
+  return (r->ops->flags & RD_POLICY_SERVER) && !strstr(opts, "endpoint=");
 }
 
 // Starts the local server once, with a slot per rank; returns 1 if this
@@ -408,7 +422,16 @@ static int find_bin(char *bin, size_t n) {
   return 0;
 }
 
+static int usage(FILE *f) {
+  fprintf(f, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n"
+             "  --dry-run   list the runs and the rudder_train command of each, run nothing\n"
+             "  --no-plots  do not render the figures at the end\n"
+             "Descriptor keys: docs/DESIGN.md; run parameters: rudder_train --help ({key}).\n");
+  return f == stdout ? 0 : 2;
+}
+
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) return usage(stdout);
   const char *path = NULL;
   int dry = 0, plots = 1;
   for (int i = 1; i < argc; i++) {
@@ -416,14 +439,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--no-plots")) plots = 0;
     else if (!path && argv[i][0] != '-') path = argv[i];
     else {
-      fprintf(stderr, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n");
-      return 2;
+      fprintf(stderr, "run_experiment: unexpected argument '%s'\n", argv[i]);
+      return usage(stderr);
     }
   }
-  if (!path) {
-    fprintf(stderr, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n");
-    return 2;
-  }
+  if (!path) return usage(stderr);
   rd_experiment e;
   char bin[PATH_MAX];
   run *runs = NULL;
@@ -434,34 +454,28 @@ int main(int argc, char **argv) {
   }
   // Every policy and every input must resolve before anything runs.
   const rd_policy_ops *ops[RD_MAX_LIST];
-  int belady = 0, none = 0;
+  int offline = 0, live = 0;
   for (int i = 0; i < e.num_policies; i++) {
-    const rd_policy_spec *s = rd_experiment_policy(&e, e.policies[i]);
-    const char *impl = s && s->policy ? s->policy : e.policies[i];
-    if (!(ops[i] = rd_policy_find(impl))) {
+    if (!(ops[i] = rd_policy_find(policy_impl(&e, e.policies[i])))) {
       fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: %s\n", e.path, e.policies_line, rd_error());
       goto out;
     }
-    belady |= ops[i]->rule == RD_RULE_BELADY;
-    none |= !strcmp(ops[i]->name, "none");
+    offline |= (ops[i]->flags & RD_POLICY_OFFLINE) != 0;
+    live |= !(ops[i]->flags & RD_POLICY_OFFLINE);
   }
-  for (int i = 0; i < e.num_policy_specs; i++) {
-    rd_buffer_start init;
-    if (e.policy[i].init && rd_buffer_start_parse(e.policy[i].init, &init)) {
-      fprintf(stderr, "run_experiment: %s: [policy %s] init: %s\n", e.path, e.policy[i].name, rd_error());
-      goto out;
-    }
-  }
-  if (belady && !none) {
-    fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: belady is computed on the traces of "
-                    "the `none` runs: list none too\n", e.path, e.policies_line);
+  if (offline && !live) {
+    fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: an offline policy (belady) replays "
+                    "the traces of a live run of its group: list one too\n", e.path, e.policies_line);
     goto out;
   }
   for (int i = 0; i < e.num_graph_specs; i++) {
     const rd_graph_spec *g = &e.graph[i];
     char need[PATH_MAX] = "";
     if (g->file) snprintf(need, sizeof need, "%s", g->file);
-    if (g->ogb) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    if (g->ogb) {
+      snprintf(need, sizeof need, "%s/raw/data.npz", g->ogb);  // the binary layout (papers100M)
+      if (!exists(need)) snprintf(need, sizeof need, "%s/raw/edge.csv.gz", g->ogb);
+    }
     if (g->snap) snprintf(need, sizeof need, "%s", g->snap);
     if (g->saint) snprintf(need, sizeof need, "%s/adj_full.npz", g->saint);
     if (*need && !exists(need)) {
@@ -488,23 +502,33 @@ int main(int argc, char **argv) {
                          .spec = rd_experiment_policy(&e, e.policies[pi]),
                          .policy = e.policies[pi], .ops = ops[pi], .ranks = e.ranks[ri],
                          .fraction = e.fractions[fi], .seed = e.seeds[si]};
-              snprintf(r->id, sizeof r->id, "%s_r%d_%s_%s_f%g_s%lld", e.graphs[gi], e.ranks[ri],
-                       e.models[mi], e.policies[pi], e.fractions[fi], (long long)e.seeds[si]);
+              snprintf(r->id, sizeof r->id, "%s_r%d_%s_%s_f%s_s%s", e.graphs[gi], e.ranks[ri],
+                       e.models[mi], e.policies[pi], e.fractions[fi], e.seeds[si]);
             }
-  // Belady needs the trace of its group's `none` run: run `none` first.
-  for (int i = 0; i < n; i++)
-    if (!strcmp(runs[i].ops->name, "none")) {
-      int first = i;
-      while (first > 0 && runs[first - 1].graph == runs[i].graph && runs[first - 1].ranks == runs[i].ranks &&
-             runs[first - 1].model == runs[i].model && runs[first - 1].seed == runs[i].seed &&
-             runs[first - 1].fraction == runs[i].fraction)
-        first--;
+  // An offline policy replays the traces of its group's first live run:
+  // offline runs go last in their group (the sweep's order otherwise).
+  for (int i = n - 1; i >= 0; i--)
+    if (runs[i].ops->flags & RD_POLICY_OFFLINE) {
+      int last = i;
+      while (last + 1 < n && same_group(&runs[last + 1], &runs[i]) &&
+             !(runs[last + 1].ops->flags & RD_POLICY_OFFLINE))
+        last++;
       const run t = runs[i];
-      memmove(&runs[first + 1], &runs[first], (size_t)(i - first) * sizeof *runs);
-      runs[first] = t;
+      memmove(&runs[i], &runs[i + 1], (size_t)(last - i) * sizeof *runs);
+      runs[last] = t;
     }
-  if (dry) {
-    for (int i = 0; i < n; i++) printf("%s\n", runs[i].id);
+  if (dry) {  // each run and the parameters rudder_train gets
+    for (int i = 0; i < n; i++) {
+      args a = {0};
+      char where[256];
+      train_args(&e, &runs[i], "G", "P", bin, "H", NULL, &a, where, sizeof where);
+      printf("%s:", runs[i].id);
+      int k = 0;
+      while (k < a.n && strcmp(a.v[k], "--quiet")) k++;
+      for (k++; k < a.n && strcmp(a.v[k], "--results"); k++) printf(" %s", a.v[k]);
+      printf("%s\n", runs[i].ops->flags & RD_POLICY_OFFLINE ? " (replayed on the group's first live run's traces)" : "");
+      free_args(&a);
+    }
     printf("%d runs -> %s\n", n, e.results);
     rc = 0;
     goto out;
@@ -519,12 +543,16 @@ int main(int argc, char **argv) {
   setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
   int done = 0, failed = 0, skipped = 0;
   double spent = 0;
-  char none_trace[PATH_MAX] = "", trace[PATH_MAX] = "";
+  char group_trace[PATH_MAX] = "", trace[PATH_MAX] = "";
   for (int i = 0; i < n; i++) {
     const run *r = &runs[i];
-    const int for_belady = belady && !strcmp(r->ops->name, "none"), record = for_belady || e.traces;
+    // The first live run of a group with an offline run records its traces.
+    const int is_live = !(r->ops->flags & RD_POLICY_OFFLINE);
+    const int for_offline = offline && is_live && (i == 0 || !same_group(&runs[i - 1], r)) &&
+                            group_has_offline(runs, n, i);
+    const int record = is_live && (for_offline || e.traces);
     if (record) snprintf(trace, sizeof trace, "%s/%s.trace", logs, r->id);
-    if (for_belady) snprintf(none_trace, sizeof none_trace, "%s", trace);
+    if (for_offline) snprintf(group_trace, sizeof group_trace, "%s", trace);
     if (rd_results_has_run(e.results, r->id)) {
       skipped++;
       continue;
@@ -549,8 +577,8 @@ int main(int argc, char **argv) {
     const double t0 = rd_now();
     char where[160] = "";
     int status;
-    if (r->ops->rule == RD_RULE_BELADY) {
-      status = belady_run(&e, r, none_trace, h5) ? 1 : 0;
+    if (r->ops->flags & RD_POLICY_OFFLINE) {
+      status = replay_run(&e, r, group_trace, h5) ? 1 : 0;
       if (status) {
         FILE *f = fopen(log, "w");
         if (f) { fprintf(f, "%s\n", rd_error()); fclose(f); }
@@ -565,9 +593,11 @@ int main(int argc, char **argv) {
       char tail[2048];
       log_tail(log, tail, sizeof tail);
       args keys = {0}, values = {0};
-      attrs_of(&e, r, &keys, &values);
+      labels_of(&e, r, &keys, &values);
+      rd_train_config cfg;
+      run_config(&e, r, &cfg);
       remove(h5);
-      if (rd_results_write_failed(h5, r->id, (const char *const *)keys.v, (const char *const *)values.v,
+      if (rd_results_write_failed(h5, r->id, &cfg, (const char *const *)keys.v, (const char *const *)values.v,
                                   keys.n, status == 2 ? "timeout" : "failed", tail))
         fprintf(stderr, "run_experiment: %s\n", rd_error());
       free_args(&keys);

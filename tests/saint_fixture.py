@@ -97,4 +97,5 @@ def main():
         b = open(p, "rb").read()
         open(p, "wb").write(b[:len(b) // 2])
 
-main()
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,8 @@
 # written as numpy/scipy write them (tests/saint_fixture.py: zip64 + deflate
 # members, .npy 1.0): the arrays it writes (read back by an independent
 # reader, tests/rdg_dump.py), Yelp's multi-label mapping, and that every
-# malformed input fails naming the file and the line, member or element.
+# malformed input fails naming the file and the line, member or element;
+# and OGB's binary layout (ogbn-papers100M), which shares the npz reader.
 . "$(dirname "$0")/lib.sh"
 RD=$BIN/datasets/rudder_data
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -69,4 +70,24 @@ bad single trunc    'adj_full.npz: not a zip archive'
 bad single featrows 'feats.npy: shape \(7, 3\), expected \(6 nodes'
 bad single fortran  'feats.npy: fortran_order is not False'
 bad single magic    'feats.npy: not a .npy array'
-echo "test_saint_import: ok"
+echo "test_saint_import: GraphSAINT ok"
+
+# OGB's binary layout (ogbn-papers100M): float16 features, nan labels.
+python3 "$HERE/ogb_npz_fixture.py" "$T/papers"
+"$RD" import-ogb "$T/papers" -o "$T/papers.rdg" >/dev/null
+g=$(dump "$T/papers.rdg")
+expect "$g" 'g["nodes"] == 5 and g["entries"] == 10 and g["features"] == 2 and g["classes"] == 4'
+expect "$g" 'g["x"][2:4] == [1.0, 1.25] and g["labels"] == [3, -1, 1, 0, 1]'
+expect "$g" 'g["train"] == [0, 2] and g["valid"] == [3] and g["test"] == [4]'
+ogb_bad() {
+  rm -rf "$T/b"
+  python3 "$HERE/ogb_npz_fixture.py" "$T/b" "$1"
+  if "$RD" import-ogb "$T/b" -o "$T/bad.rdg" 2>"$T/err" >/dev/null; then fail "ogb $1: accepted"; fi
+  grep -Eq "$2" "$T/err" || fail "ogb $1: expected /$2/, got: $(cat "$T/err")"
+  ! grep -q Sanitizer "$T/err" || fail "ogb $1: sanitizer report: $(cat "$T/err")"
+  echo "ok: ogb $1: $(cat "$T/err")"
+}
+ogb_bad edge     'data.npz: edge_index.npy: element 9 \(7\) outside \[0, 5\)'
+ogb_bad label    'node-label.npz: node_label.npy: element 4 \(2.5\) is not a label'
+ogb_bad featrows 'data.npz: node_feat.npy: expected shape \(5 nodes, features\)'
+echo "test_saint_import (OGB binary): ok"

@@ -33,6 +33,12 @@ static double slowest(double t0) {
 }
 
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) {
+    printf("usage: mpirun -np R bench_exchange [REQUESTS [F [ROWS [STEPS]]]]\n"
+           "  the feature exchange's Alltoallv against one-sided MPI_Get: REQUESTS remote rows of\n"
+           "  F floats per rank and step (10000, 100), ROWS rows per rank (25000), STEPS (10)\n");
+    return 0;
+  }
   MPI_Init(&argc, &argv);
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli.h"
 #include "cuda/device.h"
 #include "cuda/kernels.h"
 #include "error.h"
@@ -47,6 +48,12 @@ static long arg(int argc, char **argv, int i, long def) {
 }
 
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) {
+    printf("usage: bench_gather [ROWS [F [TABLE [ITERS]]]]\n"
+           "  the feature gather's bandwidth against the GPU's peak: ROWS rows of F floats\n"
+           "  (1000000, 100) gathered from three tables of TABLE rows (2000000), ITERS times (20)\n");
+    return 0;
+  }
   const int64_t rows = arg(argc, argv, 1, 1000000), table = arg(argc, argv, 3, 2000000);
   const int F = (int)arg(argc, argv, 2, 100), iters = (int)arg(argc, argv, 4, 20);
   int dev;

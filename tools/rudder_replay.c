@@ -1,7 +1,5 @@
 // rudder_replay: policies on recorded traces, no training.
 //   rudder_replay run.trace.0 [run.trace.1 ...] --policy all --buffer-fraction 0.25
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,60 +8,55 @@
 #include "cli.h"
 #include "error.h"
 #include "registry.h"
+#include "train/params.h"
 
-static int usage(void) {
-  fprintf(stderr,
-          "usage: rudder_replay TRACE... [--policy NAME[,NAME...]|all] (all)\n"
-          "  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
-          "  --alpha A (0.05)  --delta D (25)  --period P (delta)  --replace-fraction F (0)\n"
-          "  --net-latency-us A (2)  --net-gbps B (25): alpha-beta model of projected time\n"
-          "  --steps-csv FILE  per-step lines (single policy and trace only)\n"
-          "  --buffer-init empty|degree|random|vip  (default: each policy's)\n"
-          "  --policy-options K=V,...  for agents (model=PATH for classifiers, endpoint=... for llm)\n"
-          "  --step-seconds S  pace the replay to S s per step, so an LLM agent answers as late\n"
-          "                    (in steps) as in a run with such steps; its decisions are summed up\n"
-          "`all` runs Belady and every fixed baseline; agents are named explicitly.\n");
-  return 2;
+static void usage(FILE *f) {
+  fprintf(f, "usage: rudder_replay TRACE... [options]\n");
+  rd_params_usage(f, RD_TOOL_REPLAY);
+  fprintf(f,
+          "replay:\n"
+          "  --policy NAME[,NAME...]|all      the policies to replay (all: Belady and every fixed\n"
+          "                                   baseline; agents are named explicitly)\n"
+          "  --steps-csv FILE                 per-step lines (single policy and trace only)\n"
+          "  --step-seconds S                 pace the replay to S s per step, so an LLM agent\n"
+          "                                   answers as late (in steps) as in a run with such steps\n"
+          "  -h, --help\n"
+          "With --net-gbps, 'projected s' is the alpha-beta cost of the rows fetched.\n");
 }
 
 int main(int argc, char **argv) {
+  rd_train_config tc;
+  rd_train_config_defaults(&tc);
   rd_prefetch_config cfg;
-  rd_prefetch_config_defaults(&cfg);
-  rd_net_model net = {.latency_us = 2, .gbps = 25};  // a Perlmutter-class link
   const char *policies = "all", *steps_csv = NULL;
   double step_seconds = 0;
-  static const struct option opts[] = {
-      {"policy", 1, 0, 'P'}, {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'},
-      {"alpha", 1, 0, 'x'},  {"delta", 1, 0, 'D'},           {"period", 1, 0, 'T'},
-      {"replace-fraction", 1, 0, 'r'}, {"net-latency-us", 1, 0, 'A'}, {"net-gbps", 1, 0, 'B'},
-      {"steps-csv", 1, 0, 'c'}, {"buffer-init", 1, 0, 'i'}, {"policy-options", 1, 0, 'O'},
-      {"step-seconds", 1, 0, 'S'}, {0, 0, 0, 0}};
-  int c, idx, rc = 0;
-  double v;
-  while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-    const char *name = opts[idx].name;
+  static const struct option extra[] = {{"policy", 1, 0, 'P'}, {"steps-csv", 1, 0, 'c'},
+                                        {"step-seconds", 1, 0, 'S'}, {"help", 0, 0, 'h'},
+                                        {0, 0, 0, 0}};
+  rd_cli cli;
+  int c, rc = rd_cli_init(&cli, RD_TOOL_REPLAY, extra);
+  while (rc == 0 && (c = rd_cli_next(&cli, argc, argv, &tc)) != -1) {
     switch (c) {
+    case 0: break;  // a schema row, applied
     case 'P': policies = optarg; break;
-    case 'F': rc = rd_parse_number(name, optarg, 0, 1, &cfg.capacity_fraction); break;
-    case 'R': rc = rd_parse_number(name, optarg, 0, 2e9, &v); cfg.capacity_rows = (int64_t)v; break;
-    case 'x': rc = rd_parse_number(name, optarg, 1e-6, 0.999, &cfg.alpha); break;
-    case 'D': rc = rd_parse_number(name, optarg, 1, 1e9, &v); cfg.delta = (int64_t)v; break;
-    case 'T': rc = rd_parse_number(name, optarg, 1, 1e9, &v); cfg.params.period = (int64_t)v; break;
-    case 'r': rc = rd_parse_number(name, optarg, 0, 1, &cfg.params.fraction); break;
-    case 'A': rc = rd_parse_number(name, optarg, 0, 1e6, &net.latency_us); break;
-    case 'B': rc = rd_parse_number(name, optarg, 0, 1e6, &net.gbps); break;
     case 'c': steps_csv = optarg; break;
-    case 'i': rc = rd_buffer_start_parse(optarg, &cfg.init); break;
-    case 'O': cfg.params.options = optarg; break;
-    case 'S': rc = rd_parse_number(name, optarg, 0, 3600, &step_seconds); break;
-    default: return usage();
+    case 'S': rc = rd_parse_number("step-seconds", optarg, 0, 3600, &step_seconds); break;
+    case 'h': usage(stdout); return 0;
+    default: rc = -1; break;
     }
   }
   if (rc) {
     fprintf(stderr, "rudder_replay: %s\n", rd_error());
     return 2;
   }
-  if (optind == argc) return usage();
+  if (optind == argc) {
+    fprintf(stderr, "rudder_replay: no trace given (see --help)\n");
+    return 2;
+  }
+  rd_params_resolve(&tc);
+  cfg = tc.prefetch;
+  cfg.params.lookahead = tc.lookahead;  // the future a policy that reads it is shown
+  const rd_net_model net = tc.net;
   // The policies to run, Belady first: the others are reported against it.
   const rd_policy_ops *run[64];
   int nrun = 0;
@@ -115,7 +108,7 @@ int main(int argc, char **argv) {
         return 1;
       }
       const int64_t moved = r.rows_fetched + r.preload_rows;
-      if (run[i]->rule == RD_RULE_BELADY) optimum = (double)moved;
+      if (run[i]->flags & RD_POLICY_OFFLINE) optimum = (double)moved;
       char ratio[32] = "-";
       if (optimum > 0) snprintf(ratio, sizeof ratio, "%.3f", (double)moved / optimum);
       printf("  %-10s %9lld %12lld %12lld %8.4f %12lld %10lld %12lld %9s %12.4f %8.2f\n",

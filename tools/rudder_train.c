@@ -1,64 +1,43 @@
 // rudder_train: one MPI rank per partition.
 //   mpirun -np 4 rudder_train --graph data/small.rdg --partition data/small.metis4 [options]
-#include <errno.h>
-#include <getopt.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "cpu.h"
 #include "error.h"
 #include "registry.h"
 #include "results.h"
-#include "sampler/sampler.h"
-#include "train/train.h"
+#include "train/params.h"
 #ifdef RUDDER_HAVE_CUDA
 #include "backend/cuda.h"
 #endif
 
-static void usage(void) {
-  fprintf(stderr,
-          "usage: mpirun -np P rudder_train --graph G.rdg --partition DIR [options]\n"
-          "  --model sage|gat|mlp   (sage)       --fanouts 10,25 (input layer first)\n"
-          "  --batch-size N  seeds per rank per step (2000)\n"
-          "  --hidden N (256)  --heads N (4, GAT)  --dropout P (0.5)  --lr X (0.003)\n"
-          "  --epochs N (10)  --max-steps N  --eval-every E (end only)  --eval-nodes N (all)\n"
-          "  --seed S (1)  --net-latency-us A  --net-gbps B  (alpha-beta network emulation, off)\n"
-          "  --steps-csv FILE  per-step metrics of every rank  --no-verify  --quiet\n"
-          "  --device cpu|cuda|cpu-staged (cpu)  cuda: one GPU per rank, shared round-robin when\n"
-          "           fewer; cpu-staged: the CPU driven as a device (tests the GPU code paths)\n"
-          "  --overlap  GPU: the next step's sampling and fetch overlap this step's backward\n"
-          "  --lookahead K (0)  sample K steps ahead (across epochs): the remote inputs of steps\n"
-          "           t..t+K are known at step t; training is identical for any K\n"
-          "  --replicate-features  every rank loads every feature row from G.rdg: no exchange,\n"
-          "           the zero-communication bound (policy none)\n"
-          "  --fetch-barrier  diagnostic: time a barrier before each exchange apart (t_skew)\n"
-          "persistent buffer:\n"
-          "  --policy NAME (none)  --buffer-fraction F of the halo (0.25) | --buffer-rows N\n"
-          "  --alpha A (0.05)  --delta D (25: staleness age, window)  --period P (delta)\n"
-          "  --replace-fraction F (0: every stale slot)  --record-trace PREFIX (writes PREFIX.<rank>)\n"
-          "  --policy-options K=V,...  (agents: endpoint, model, ...)\n"
-          "  --buffer-init empty|degree|random|vip  (default: the policy's)\n"
-          "results:\n"
-          "  --results FILE.h5 --run-id ID [--attr KEY=VALUE ...]  (docs/RESULTS.md)\n");
+static void usage(FILE *f) {
+  fprintf(f, "usage: mpirun -np P rudder_train --graph G.rdg --partition DIR [options]\n");
+  rd_params_usage(f, RD_TOOL_TRAIN);
+  fprintf(f,
+          "output:\n"
+          "  --steps-csv FILE                 per-step metrics of every rank\n"
+          "  --results FILE.h5 --run-id ID    the run's group in FILE.h5 (docs/RESULTS.md)\n"
+          "  --attr KEY=VALUE                 a label of the run (experiment, graph, label, ...)\n"
+          "  --print-config                   print the resolved configuration as a descriptor\n"
+          "                                   fragment and exit\n"
+          "  --no-verify                      skip the checksums when loading\n"
+          "  -h, --help\n"
+          "{key}: the descriptor key of a parameter (run_experiment, docs/RESULTS.md).\n");
 }
 
 // Collective (the CUDA backend sets NCCL up across the ranks).
-static rd_backend *make_backend(const char *device) {
-  if (strcmp(device, "cpu") == 0) return rd_backend_cpu_create(0);
-  if (strcmp(device, "cpu-staged") == 0) return rd_backend_cpu_create(1);
-  if (strcmp(device, "cuda") == 0) {
+static rd_backend *make_backend(int device) {
+  if (device != 1) return rd_backend_cpu_create(device == 2);
 #ifdef RUDDER_HAVE_CUDA
-    return rd_cuda_backend_create(MPI_COMM_WORLD);
+  return rd_cuda_backend_create(MPI_COMM_WORLD);
 #else
-    rd_error_set("--device cuda: this build has no CUDA backend (configure with -DRUDDER_CUDA=ON)");
-    return NULL;
-#endif
-  }
-  rd_error_set("--device: '%s' is not cpu, cuda or cpu-staged", device);
+  rd_error_set("--device cuda: this build has no CUDA backend (configure with -DRUDDER_CUDA=ON)");
   return NULL;
+#endif
 }
 
 int main(int argc, char **argv) {
@@ -70,73 +49,24 @@ int main(int argc, char **argv) {
   rd_train_config cfg;
   rd_train_config_defaults(&cfg);
   rd_prefetch_config *pc = &cfg.prefetch;
-  pc->policy = rd_policy_find("none");
-  const char *steps_csv = NULL;
-  static const struct option opts[] = {
-      {"graph", 1, 0, 'g'},      {"partition", 1, 0, 'p'}, {"model", 1, 0, 'm'},
-      {"fanouts", 1, 0, 'f'},    {"batch-size", 1, 0, 'b'}, {"hidden", 1, 0, 'H'},
-      {"heads", 1, 0, 'a'},      {"dropout", 1, 0, 'd'},   {"lr", 1, 0, 'l'},
-      {"epochs", 1, 0, 'e'},     {"max-steps", 1, 0, 'M'}, {"eval-every", 1, 0, 'E'},
-      {"eval-nodes", 1, 0, 'N'}, {"seed", 1, 0, 's'},      {"net-latency-us", 1, 0, 'A'},
-      {"net-gbps", 1, 0, 'B'},   {"steps-csv", 1, 0, 'c'}, {"no-verify", 0, 0, 'V'},
-      {"quiet", 0, 0, 'q'},      {"help", 0, 0, 'h'},      {"policy", 1, 0, 'P'},
-      {"buffer-fraction", 1, 0, 'F'}, {"buffer-rows", 1, 0, 'R'}, {"alpha", 1, 0, 'x'},
-      {"delta", 1, 0, 'D'},      {"period", 1, 0, 'T'},    {"replace-fraction", 1, 0, 'r'},
-      {"record-trace", 1, 0, 't'}, {"policy-options", 1, 0, 'O'}, {"buffer-init", 1, 0, 'i'}, {"results", 1, 0, 'o'},
-      {"run-id", 1, 0, 'I'},     {"attr", 1, 0, 'k'},      {"device", 1, 0, 'G'},
-      {"overlap", 0, 0, 'L'},    {"lookahead", 1, 0, 'K'}, {"replicate-features", 0, 0, 'X'},
-      {"fetch-barrier", 0, 0, 'Y'},
-      {0, 0, 0, 0}};
-  const char *results = NULL, *run_id = "run", *device = "cpu";
+  const char *steps_csv = NULL, *results = NULL, *run_id = "run";
   enum { MAX_ATTRS = 64 };
   char *keys[MAX_ATTRS], *values[MAX_ATTRS];
-  int num_attrs = 0;
-  int c, idx, rc = 0;
-  double v;
-  while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-    const char *name = opts[idx].name;
+  int num_attrs = 0, print_config = 0, c, rc = 0;
+  static const struct option extra[] = {
+      {"steps-csv", 1, 0, 'c'}, {"results", 1, 0, 'o'}, {"run-id", 1, 0, 'I'},
+      {"attr", 1, 0, 'k'},      {"no-verify", 0, 0, 'V'}, {"print-config", 0, 0, 'C'},
+      {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+  rd_cli cli;
+  rc = rd_cli_init(&cli, RD_TOOL_TRAIN, extra);
+  while (rc == 0 && (c = rd_cli_next(&cli, argc, argv, &cfg)) != -1) {
     switch (c) {
-    case 'g': cfg.graph_path = optarg; break;
-    case 'p': cfg.partition_dir = optarg; break;
-    case 'm': rc = rd_model_kind_parse(optarg, &cfg.model.kind); break;
-    case 'f': {
-      int n = rd_parse_fanouts(optarg, cfg.fanouts, RD_MAX_LAYERS);
-      if (n < 0) rc = -1;
-      else cfg.num_layers = n;
-      break;
-    }
-    case 'b': rc = rd_parse_number(name, optarg, 1, 1e8, &v); cfg.batch_size = (int)v; break;
-    case 'H': rc = rd_parse_number(name, optarg, 1, 1e5, &v); cfg.model.hidden = (int)v; break;
-    case 'a': rc = rd_parse_number(name, optarg, 1, 64, &v); cfg.model.heads = (int)v; break;
-    case 'd': rc = rd_parse_number(name, optarg, 0, 0.99, &v); cfg.model.dropout = (float)v; break;
-    case 'l': rc = rd_parse_number(name, optarg, 1e-8, 10, &cfg.lr); break;
-    case 'e': rc = rd_parse_number(name, optarg, 1, 1e6, &v); cfg.epochs = (int)v; break;
-    case 'M': rc = rd_parse_number(name, optarg, 0, 1e12, &v); cfg.max_steps = (int64_t)v; break;
-    case 'E': rc = rd_parse_number(name, optarg, 0, 1e6, &v); cfg.eval_every = (int)v; break;
-    case 'N': rc = rd_parse_number(name, optarg, 0, 1e12, &v); cfg.eval_nodes = (int64_t)v; break;
-    case 's': rc = rd_parse_number(name, optarg, 0, 9e15, &v); cfg.seed = cfg.model.seed = (uint64_t)v; break;
-    case 'A': rc = rd_parse_number(name, optarg, 0, 1e6, &cfg.net.latency_us); break;
-    case 'B': rc = rd_parse_number(name, optarg, 0, 1e6, &cfg.net.gbps); break;
+    case 0: break;  // a schema row, applied
     case 'c': steps_csv = optarg; break;
-    case 'V': cfg.verify = 0; break;
-    case 'q': cfg.quiet = 1; break;
-    case 'P': rc = (pc->policy = rd_policy_find(optarg)) ? 0 : -1; break;
-    case 'F': rc = rd_parse_number(name, optarg, 0, 1, &pc->capacity_fraction); break;
-    case 'R': rc = rd_parse_number(name, optarg, 0, 2e9, &v); pc->capacity_rows = (int64_t)v; break;
-    case 'x': rc = rd_parse_number(name, optarg, 1e-6, 0.999, &pc->alpha); break;
-    case 'D': rc = rd_parse_number(name, optarg, 1, 1e9, &v); pc->delta = (int64_t)v; break;
-    case 'T': rc = rd_parse_number(name, optarg, 1, 1e9, &v); pc->params.period = (int64_t)v; break;
-    case 'r': rc = rd_parse_number(name, optarg, 0, 1, &pc->params.fraction); break;
-    case 't': cfg.record_trace = optarg; break;
-    case 'O': pc->params.options = optarg; break;
-    case 'i': rc = rd_buffer_start_parse(optarg, &pc->init); break;
     case 'o': results = optarg; break;
-    case 'G': device = optarg; break;
-    case 'L': cfg.overlap = 1; break;
-    case 'K': rc = rd_parse_number(name, optarg, 0, 1e5, &v); cfg.lookahead = (int)v; break;
-    case 'X': cfg.replicate_features = 1; break;
-    case 'Y': cfg.fetch_barrier = 1; break;
     case 'I': run_id = optarg; break;
+    case 'V': cfg.verify = 0; break;
+    case 'C': print_config = 1; break;
     case 'k': {
       char *eq = strchr(optarg, '=');
       if (!eq || eq == optarg || num_attrs == MAX_ATTRS) {
@@ -147,15 +77,40 @@ int main(int argc, char **argv) {
       values[num_attrs++] = eq + 1;
       break;
     }
-    default:
-      if (rank == 0) usage();
+    case 'h':
+      if (rank == 0) usage(stdout);
       MPI_Finalize();
-      return 2;
+      return 0;
+    default: rc = -1; break;
     }
   }
-  if (rc == 0 && (!cfg.graph_path || !cfg.partition_dir || optind != argc))
-    rc = rd_error_set("--graph and --partition are required (and nothing else positional)");
-  if (rc == 0) rc = (cfg.backend = make_backend(device)) ? 0 : -1;
+  if (rc == 0 && optind != argc) rc = rd_error_set("unexpected argument '%s' (see --help)", argv[optind]);
+  if (rc == 0) rc = (pc->policy = rd_policy_find(cfg.policy_name)) ? 0 : rd_error_wrap("--policy");
+  if (rc == 0) {
+    rd_params_resolve(&cfg);
+    pc->init = rd_prefetch_init_of(pc);  // what ran, not "the policy's"
+  }
+  if (rc != 0) {
+    if (rank == 0) fprintf(stderr, "rudder_train: %s\n", rd_error());
+    for (int i = 0; i < num_attrs; i++) free(keys[i]);
+    MPI_Finalize();
+    return 2;
+  }
+  int labelled = 0;  // a run outside run_experiment is labelled by its policy
+  for (int i = 0; i < num_attrs; i++) labelled |= !strcmp(keys[i], "label");
+  if (!labelled && num_attrs < MAX_ATTRS) {
+    keys[num_attrs] = strdup("label");
+    values[num_attrs++] = (char *)cfg.policy_name;
+  }
+  if (print_config) {
+    if (rank == 0) rd_params_print_ini(stdout, &cfg);
+    for (int i = 0; i < num_attrs; i++) free(keys[i]);
+    MPI_Finalize();
+    return 0;
+  }
+  if (rc == 0 && (!cfg.graph_path || !cfg.partition_dir))
+    rc = rd_error_set("--graph and --partition are required (see --help)");
+  if (rc == 0) rc = (cfg.backend = make_backend(cfg.device)) ? 0 : -1;
   rd_train_result res;
   if (rc == 0) rc = rd_train(MPI_COMM_WORLD, &cfg, &res);
   rd_gathered all = {0};
@@ -164,9 +119,12 @@ int main(int argc, char **argv) {
   if (rc == 0 && rank == 0 && results) {
     int ranks;
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
-    const rd_run_record rec = {.run_id = run_id, .attr_keys = (const char *const *)keys,
+    const rd_run_record rec = {.run_id = run_id, .config = &cfg, .attr_keys = (const char *const *)keys,
                                .attr_values = (const char *const *)values, .num_attrs = num_attrs,
-                               .res = &res, .ranks = ranks, .epochs = cfg.epochs,
+                               .ranks = ranks, .steps_run = res.num_steps, .seconds = res.seconds,
+                               .final_loss = res.final_loss, .train_acc = res.train_acc,
+                               .valid_acc = res.valid_acc, .test_acc = res.test_acc,
+                               .weights_identical = res.weights_identical,
                                .steps = all.steps, .num_steps = all.num_steps,
                                .decisions = all.decisions, .num_decisions = all.num_decisions,
                                .preload_rows = all.preload_rows, .capacity = all.capacity,

@@ -18,8 +18,8 @@
 
 enum { F = RD_CLF_FEATURES };
 
-static int usage(void) {
-  fprintf(stderr,
+static int usage(FILE *f) {
+  fprintf(f,
           "usage: rudder_classifier train --model xgboost|xgboost-rf|svm|linear|fann SAMPLES.csv -o MODEL\n"
           "         [--test-fraction F (0.2): the last F of each trace's points, by step]\n"
           "         [--seed S (1)]   writes MODEL and MODEL.json (back-end, features, scaler)\n"
@@ -27,7 +27,7 @@ static int usage(void) {
           "         scores a trained model on every sample (e.g. of another graph)\n"
           "       rudder_classifier replay TRACE... --policy xgb|rf|svm|linear|fann\n"
           "         --policy-options model=MODEL --period P (as collected)\n" RD_CLF_BUFFER_USAGE);
-  return 2;
+  return f == stdout ? 0 : 2;
 }
 
 static int die(void) {
@@ -172,10 +172,10 @@ static int train_main(int argc, char **argv) {
     else if (c == 'o') out = optarg;
     else if (c == 't') rc = rd_parse_number("test-fraction", optarg, 0, 0.9, &test_fraction);
     else if (c == 's') rc = rd_parse_int("seed", optarg, 0, INT64_MAX, &seed);
-    else return usage();
+    else return usage(stderr);
   }
   if (rc) return die();
-  if (!kind || !out || optind != argc - 1) return usage();
+  if (!kind || !out || optind != argc - 1) return usage(stderr);
   const rd_clf_backend *b = rd_clf_backend_find(kind);
   row *rows;
   int64_t n;
@@ -230,9 +230,9 @@ static int evaluate_main(int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c == 'm') kind = optarg;
-    else return usage();
+    else return usage(stderr);
   }
-  if (!kind || optind != argc - 2) return usage();
+  if (!kind || optind != argc - 2) return usage(stderr);
   const rd_clf_backend *b = rd_clf_backend_find(kind);
   rd_clf_model m;
   if (!b || rd_clf_load(&m, b, argv[optind])) return die();
@@ -272,11 +272,11 @@ static int replay_main(int argc, char **argv) {
     } else if (c == 'O') {
       cfg.params.options = optarg;
     } else if (c == '?' || (rc = rd_clf_buffer_option(c, opts[idx].name, optarg, &cfg)) > 0) {
-      return usage();
+      return usage(stderr);
     }
   }
   if (rc) return die();
-  if (!cfg.policy || optind == argc) return usage();
+  if (!cfg.policy || optind == argc) return usage(stderr);
   for (int a = optind; a < argc && !rc; a++) {
     rd_trace t;
     rd_clf_replay_result r;
@@ -308,8 +308,9 @@ static int replay_main(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) return usage(stdout);
   if (argc > 1 && !strcmp(argv[1], "train")) return train_main(argc - 1, argv + 1);
   if (argc > 1 && !strcmp(argv[1], "replay")) return replay_main(argc - 1, argv + 1);
   if (argc > 1 && !strcmp(argv[1], "evaluate")) return evaluate_main(argc - 1, argv + 1);
-  return usage();
+  return usage(stderr);
 }

@@ -10,13 +10,13 @@
 #include "cli.h"
 #include "error.h"
 
-static int usage(void) {
-  fprintf(stderr,
+static int usage(FILE *f) {
+  fprintf(f,
           "usage: rudder_collect TRACE... --period P --horizon H -o SAMPLES.csv\n"
           "  at every P-th step, label 1 iff replacing now fetches fewer rows over the next H\n"
           "  steps than keeping (both keep afterwards); the replay goes on with the better one\n"
           RD_CLF_BUFFER_USAGE);
-  return 2;
+  return f == stdout ? 0 : 2;
 }
 
 static int die(const char *what) {
@@ -25,6 +25,7 @@ static int die(const char *what) {
 }
 
 int main(int argc, char **argv) {
+  if (rd_cli_wants_help(argc, argv)) return usage(stdout);
   rd_prefetch_config cfg;
   rd_prefetch_config_defaults(&cfg);
   int64_t horizon = 0;
@@ -36,10 +37,10 @@ int main(int argc, char **argv) {
     if (c == 'o') out = optarg;
     else if (c == 'H') rc = rd_parse_int("horizon", optarg, 1, 1000000000, &horizon);
     else if (c == '?' || (rc = rd_clf_buffer_option(c, opts[idx].name, optarg, &cfg)) > 0)
-      return usage();
+      return usage(stderr);
   }
   if (rc) return die(NULL);
-  if (optind == argc || !out || horizon == 0 || cfg.params.period == 0) return usage();
+  if (optind == argc || !out || horizon == 0 || cfg.params.period == 0) return usage(stderr);
   char *tmp = malloc(strlen(out) + 5);
   sprintf(tmp, "%s.tmp", out);  // renamed when complete: no half-written samples file
   FILE *f = fopen(tmp, "w");

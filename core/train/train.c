@@ -27,14 +27,6 @@ enum { RNG_DROPOUT = 0xd209 };
 // Evaluation samples with keys no training step uses.
 #define EVAL_EPOCH (UINT64_C(1) << 62)
 
-void rd_train_config_defaults(rd_train_config *c) {
-  // The paper's DistDGL scripts: 2 layers, fanouts 10,25, batch 2000, lr 0.003.
-  *c = (rd_train_config){.num_layers = 2, .fanouts = {10, 25}, .batch_size = 2000, .lr = 0.003,
-                         .epochs = 10, .seed = 1, .verify = 1};
-  c->model = (rd_model_config){.kind = RD_MODEL_SAGE, .num_layers = 2, .hidden = 256, .heads = 4,
-                               .dropout = 0.5f, .seed = 1};
-  rd_prefetch_config_defaults(&c->prefetch);
-}
 
 typedef struct trainer {
   MPI_Comm comm;
@@ -46,6 +38,17 @@ typedef struct trainer {
   rd_pipeline *pipeline;    // the training steps, sampled K ahead
   rd_sampled eval;          // an evaluation batch, split like a training one
   rd_exchange *ex;
+  // --overlap-fetch: the exchange of the next step's rows, on a communicator
+  // of its own (the step's collectives run while it is in flight), and the
+  // host buffer it fills (the current step's rows stay in `fetched`).
+  MPI_Comm ahead_comm;
+  rd_exchange *ahead_ex;
+  float *ahead_rows;
+  int64_t cap_ahead_rows, ahead_step;  // the step in flight, -1: none
+  int64_t ahead_nreq;
+  const rd_buffer_plan *ahead_plan;    // its plan, valid until the next is made
+  rd_prefetch_metrics ahead_pm;        // and its metrics (planned a step early)
+  double last_step_seconds;            // the window's step time (see DESIGN: overlap)
   rd_model *model;
   rd_adam adam;
   rd_prefetcher pf;
@@ -94,6 +97,54 @@ static void request(trainer *t, int64_t k, rd_node v) {
   t->req_row[k] = t->p.local[v];
 }
 
+// The buffer's plan for training step `step` (the policy's action, hits,
+// misses, evictions) and its requests in req_owner/req_row: the misses,
+// then the replacement rows the policy asked for. NULL on error.
+static const rd_buffer_plan *plan_step(trainer *t, const rd_sampled *s, int64_t step,
+                                       rd_prefetch_metrics *pm, int64_t *nreq) {
+  if (t->trace && rd_trace_writer_step(t->trace, s->remote, s->num_remote)) return NULL;
+  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, s->remote, s->num_remote, step, pm);
+  *nreq = plan->misses + plan->num_prefetch;
+  t->req_owner = rd_grow(t->req_owner, &t->cap_owner, *nreq + 1, sizeof *t->req_owner);
+  t->req_row = rd_grow(t->req_row, &t->cap_row, *nreq + 1, sizeof *t->req_row);
+  for (int64_t k = 0; k < plan->misses; k++) request(t, k, s->remote[plan->miss_access[k]]);
+  for (int64_t k = 0; k < plan->num_prefetch; k++)
+    request(t, plan->misses + k, t->pf.halo[plan->prefetch_halo[k]]);
+  return plan;
+}
+
+// Room for the input matrix of `s`, and the sources of its local rows.
+static int local_sources(trainer *t, const rd_sampled *s) {
+  const rd_minibatch *mb = &s->mb;
+  if (grow_dev(t, &t->x, &t->cap_x, (int64_t)mb->num_nodes * t->p.num_features + 1)) return -1;
+  t->src = rd_grow(t->src, &t->cap_src, mb->num_nodes + 1, sizeof *t->src);
+  for (int32_t i = 0; i < mb->num_nodes; i++) {
+    const rd_node v = mb->nodes[i];
+    if (t->p.owner[v] == t->rank) t->src[i] = (rd_gather_src){RD_FROM_LOCAL, t->p.local[v]};
+  }
+  return 0;
+}
+
+// The input matrix of step `s` once local_sources ran and its `nreq`
+// requested rows are in `fetched`: local rows, buffered rows, fetched
+// misses; then the plan's fills store fetched rows into the buffer.
+static int build_inputs(trainer *t, const rd_sampled *s, const rd_buffer_plan *plan, int64_t nreq) {
+  const int F = t->p.num_features;
+  const rd_minibatch *mb = &s->mb;
+  rd_backend *be = t->be;
+#define SRC(i) t->src[s->remote_row[i]]  // the row of x of remote access i
+  for (int64_t i = 0; i < s->num_remote; i++)
+    if (plan->slot[i] >= 0) SRC(i) = (rd_gather_src){RD_FROM_BUFFER, plan->slot[i]};
+  for (int64_t k = 0; k < plan->misses; k++)
+    SRC(plan->miss_access[k]) = (rd_gather_src){RD_FROM_FETCHED, (int32_t)k};
+#undef SRC
+  if (stage_fetched(t, nreq)) return -1;
+  // Gather before fill: a slot read this step may be refilled by it.
+  be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched_dev, t->x);
+  be->fill_rows(be, plan->fill, plan->num_fill, F, t->fetched_dev, t->buffer_rows);
+  return rd_backend_check(be);
+}
+
 // Fills the input feature matrix of sampled step `s`: local rows from this
 // rank's partition; remote rows from the persistent buffer when it holds
 // them, else fetched from their owners together with any replacement rows
@@ -104,12 +155,7 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
   const int F = t->p.num_features;
   const rd_minibatch *mb = &s->mb;
   rd_backend *be = t->be;
-  if (grow_dev(t, &t->x, &t->cap_x, (int64_t)mb->num_nodes * F + 1)) return -1;
-  t->src = rd_grow(t->src, &t->cap_src, mb->num_nodes + 1, sizeof *t->src);
-  for (int32_t i = 0; i < mb->num_nodes; i++) {
-    const rd_node v = mb->nodes[i];
-    if (t->p.owner[v] == t->rank) t->src[i] = (rd_gather_src){RD_FROM_LOCAL, t->p.local[v]};
-  }
+  if (local_sources(t, s)) return -1;
   const int64_t n = s->num_remote;
   const rd_node *remote = s->remote;
 #define SRC(i) t->src[s->remote_row[i]]  // the row of x of remote access i
@@ -134,14 +180,9 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
     be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched_dev, t->x);
     return rd_backend_check(be);
   }
-  if (t->trace && rd_trace_writer_step(t->trace, remote, n)) return -1;
-  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, remote, n, NULL, step, pm);
-  const int64_t nreq = plan->misses + plan->num_prefetch;
-  t->req_owner = rd_grow(t->req_owner, &t->cap_owner, nreq + 1, sizeof *t->req_owner);
-  t->req_row = rd_grow(t->req_row, &t->cap_row, nreq + 1, sizeof *t->req_row);
-  for (int64_t k = 0; k < plan->misses; k++) request(t, k, remote[plan->miss_access[k]]);
-  for (int64_t k = 0; k < plan->num_prefetch; k++)
-    request(t, plan->misses + k, t->pf.halo[plan->prefetch_halo[k]]);
+  int64_t nreq;
+  const rd_buffer_plan *plan = plan_step(t, s, step, pm, &nreq);
+  if (!plan) return -1;
   t->fetched = rd_grow(t->fetched, &t->cap_fetched, nreq * F + 1, sizeof *t->fetched);
   if (t->cfg->fetch_barrier) {  // the ranks' skew, apart from the exchange's own cost
     const double b0 = rd_now();
@@ -149,16 +190,69 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
     t->skew = rd_now() - b0;
   }
   if (rd_exchange_fetch(t->ex, nreq, t->req_owner, t->req_row, t->fetched, fs)) return -1;
-  for (int64_t i = 0; i < n; i++)
-    if (plan->slot[i] >= 0) SRC(i) = (rd_gather_src){RD_FROM_BUFFER, plan->slot[i]};
-  for (int64_t k = 0; k < plan->misses; k++)
-    SRC(plan->miss_access[k]) = (rd_gather_src){RD_FROM_FETCHED, (int32_t)k};
+  return build_inputs(t, s, plan, nreq);
 #undef SRC
-  if (stage_fetched(t, nreq)) return -1;
-  // Gather before fill: a slot read this step may be refilled by it.
-  be->gather_rows(be, t->src, mb->num_nodes, F, t->local, t->buffer_rows, t->fetched_dev, t->x);
-  be->fill_rows(be, plan->fill, plan->num_fill, F, t->fetched_dev, t->buffer_rows);
-  return rd_backend_check(be);
+}
+
+// Samples the window up to step + K and announces the steps entering it to
+// the buffer's policy, before `step` is planned (so a policy that reads the
+// future sees steps step..step+K, as in a replay).
+static int advance(trainer *t, int64_t step) {
+  const int64_t fresh = rd_pipeline_advance(t->pipeline, step);
+  for (int64_t f = rd_pipeline_frontier(t->pipeline) - fresh; f < rd_pipeline_frontier(t->pipeline); f++) {
+    const rd_sampled *a = rd_pipeline_at(t->pipeline, f);
+    if (rd_prefetcher_see(&t->pf, f, a->remote, a->num_remote)) return -1;
+  }
+  return 0;
+}
+
+// --overlap-fetch: plans training step `step` and starts fetching its rows.
+static int request_ahead(trainer *t, const rd_sampled *s, int64_t step) {
+  int64_t nreq;
+  if (!(t->ahead_plan = plan_step(t, s, step, &t->ahead_pm, &nreq))) return -1;
+  t->ahead_rows = rd_grow(t->ahead_rows, &t->cap_ahead_rows, nreq * t->p.num_features + 1,
+                          sizeof *t->ahead_rows);
+  if (rd_exchange_start(t->ahead_ex, nreq, t->req_owner, t->req_row, t->ahead_rows)) return -1;
+  t->ahead_step = step;
+  t->ahead_nreq = nreq;
+  return 0;
+}
+
+// --overlap-fetch: the rows of step `step` were requested while the
+// previous step computed (the first step requests its own here). Waits for
+// what is left of that fetch (the exposed fetch), builds the input matrix,
+// fills the buffer, adds the step to the policy's window, and only then
+// plans the next step and requests its rows, which travel while this step
+// computes. Planning after this step's bookkeeping keeps every plan, and so
+// every row fetched and every hit, what it is without overlap.
+static int overlapped_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch_stats *fs,
+                             rd_prefetch_metrics *pm) {
+  const double t0 = rd_now();
+  if (t->ahead_step != step && request_ahead(t, s, step)) return -1;
+  if (rd_exchange_finish(t->ahead_ex, fs)) return -1;
+  *pm = t->ahead_pm;
+  float *rows = t->fetched;  // this step's rows become `fetched`; the next one's go to the other
+  t->fetched = t->ahead_rows;
+  t->ahead_rows = rows;
+  const int64_t cap = t->cap_fetched;
+  t->cap_fetched = t->cap_ahead_rows;
+  t->cap_ahead_rows = cap;
+  t->ahead_step = -1;
+  if (local_sources(t, s) || build_inputs(t, s, t->ahead_plan, t->ahead_nreq)) return -1;
+  // This step's time is not known yet: the window gets the last full one.
+  rd_prefetcher_record(&t->pf, pm, rd_now() - t0, t->last_step_seconds);
+  if (step + 1 < t->total_steps) {
+    if (advance(t, step + 1)) return -1;  // the window of the step planned now
+    const rd_sampled *next = rd_pipeline_at(t->pipeline, step + 1);
+    if (!next) return rd_error_set("step %lld is not sampled yet", (long long)(step + 1));
+    if (request_ahead(t, next, step + 1)) return -1;
+  }
+  return 0;
+}
+
+// Lets a fetch in flight move on (MPI progresses only inside MPI calls).
+static void poll_fetch(trainer *t) {
+  if (t->ahead_step >= 0) rd_exchange_progress(t->ahead_ex);
 }
 
 // Accuracy on up to `limit` of this rank's nodes in local rows `rows`, in
@@ -231,22 +325,21 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
     return rd_error_set("replicate-features: every rank holds every row, so policy %s has no "
                         "buffer to steer (use --policy none)", ops->name);
   const rd_buffer_start init = rd_prefetch_init_of(&cfg->prefetch);
-  if ((init == RD_INIT_VIP || cfg->record_trace) && halo_vip(t, fanouts, seed_prob)) return -1;
-  if (ops->rule == RD_RULE_BELADY)
-    return rd_error_set("policy %s needs the future: run it on a recorded trace with rudder_replay",
-                        ops->name);
-  float *score = NULL;
-  if (init == RD_INIT_DEGREE) {
-    score = malloc(((size_t)t->p.num_halo + 1) * sizeof *score);
-    for (int64_t i = 0; i < t->p.num_halo; i++) score[i] = (float)t->p.halo_degree[i];
-  }
+  if ((init == RD_INIT_VIP || cfg->record_trace || (ops->flags & RD_POLICY_VIP)) &&
+      halo_vip(t, fanouts, seed_prob))
+    return -1;
+  if (ops->flags & RD_POLICY_OFFLINE)
+    return rd_error_set("policy %s needs the whole future: run it on a recorded trace with "
+                        "rudder_replay", ops->name);
   rd_prefetch_config pc = cfg->prefetch;
+  pc.params.seed = cfg->seed;
+  pc.params.lookahead = cfg->lookahead;  // the policy sees what the pipeline sampled
   pc.params.comm = &t->comm;  // the loop calls decide on every rank at every step
-  const int rc = rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, t->p.halo, t->p.num_halo,
-                                    init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
-                                    &t->preload, &t->preload_slot, &t->num_preload);
-  free(score);
-  if (rc) return -1;
+  const rd_halo_view halo = {.ids = t->p.halo, .size = t->p.num_halo, .owner = t->p.halo_owner,
+                             .degree = t->p.halo_degree, .vip = t->halo_vip};
+  if (rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, &halo, t->total_steps, &t->preload,
+                         &t->preload_slot, &t->num_preload))
+    return -1;
   const int64_t rows = t->pf.buf.cfg.capacity * t->p.num_features;
   t->buffer_rows = t->be->alloc(t->be, ((size_t)rows + 1) * sizeof *t->buffer_rows);
   if (!t->buffer_rows) {
@@ -289,6 +382,8 @@ static int preload_buffer(trainer *t, int64_t *rows) {
 static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   memset(t, 0, sizeof *t);
   t->comm = comm;
+  t->ahead_comm = MPI_COMM_NULL;
+  t->ahead_step = -1;
   t->cfg = cfg;
   MPI_Comm_rank(comm, &t->rank);
   MPI_Comm_size(comm, &t->size);
@@ -344,6 +439,8 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   const rd_pipeline_config pc = {.g = &t->g, .p = &t->p, .rank = t->rank, .sampler = t->sampler,
                                  .global_batch = G, .per_epoch = t->per_epoch,
                                  .total_steps = t->total_steps, .seed = cfg->seed,
+                                 // (--overlap-fetch plans step t+1 during step t: the
+                                 // pipeline keeps a slot for that)
                                  .lookahead = cfg->lookahead};
   if (!(t->pipeline = rd_pipeline_create(&pc))) return -1;
   return start_prefetcher(t, fanouts, (double)G / (double)T);
@@ -357,6 +454,11 @@ static void teardown(trainer *t) {
   rd_pipeline_free(t->pipeline);
   rd_sampled_free(&t->eval);
   rd_exchange_free(t->ex);
+  if (t->ahead_step < 0) {  // never free what a fetch in flight (after an error) may still write
+    rd_exchange_free(t->ahead_ex);
+    free(t->ahead_rows);
+    if (t->ahead_comm != MPI_COMM_NULL) MPI_Comm_free(&t->ahead_comm);
+  }
   if (be) {
     rd_backend_adam_free(be, &t->adam);
     be->release(be, t->buffer_rows);
@@ -380,7 +482,7 @@ static void teardown(trainer *t) {
 // one step entering it, step + K), then trains on `step`'s sample.
 static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
   const double t0 = rd_now();
-  rd_pipeline_advance(t->pipeline, step);
+  if (advance(t, step)) return -1;
   const rd_sampled *s = rd_pipeline_at(t->pipeline, step);
   const rd_minibatch *mb = &s->mb;
   const int32_t n = s->num_seeds;
@@ -389,7 +491,8 @@ static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
   rd_fetch_stats fs = {0};
   rd_prefetch_metrics pm;
   t->skew = 0;
-  if (gather_inputs(t, s, step, &fs, &pm)) return -1;
+  if (t->ahead_ex ? overlapped_inputs(t, s, step, &fs, &pm) : gather_inputs(t, s, step, &fs, &pm))
+    return -1;
   const double t2 = rd_now();
   rd_backend *be = t->be;
   const size_t np = rd_model_num_params(t->model);
@@ -399,6 +502,7 @@ static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
     const int C = t->p.num_classes;
     const rd_real *logits = rd_model_forward(t->model, mb->blocks, t->x, 1,
                                              rd_hash3(t->cfg->seed, RNG_DROPOUT, (uint64_t)step));
+    poll_fetch(t);
     if (!logits || grow_dev(t, &t->dlogits, &t->cap_dlogits, (int64_t)n * C)) return -1;
     int64_t correct = 0;
     const double loss = be->softmax_xent(be, logits, s->labels, n, C, t->dlogits, &correct);
@@ -407,6 +511,7 @@ static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
     const rd_real share = (rd_real)((double)n / (double)s->global_batch);
     be->scale(be, t->dlogits, (size_t)n * C, share);
     if (rd_backend_check(be) || rd_model_backward(t->model, t->dlogits)) return -1;
+    poll_fetch(t);
     tally[0] = loss * share;
     tally[1] = (double)correct;
   } else {
@@ -434,7 +539,8 @@ static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
                          .t_step = t5 - t0, .t_emulated = fs.emulated_seconds,
                          .t_wait = fs.seconds, .t_skew = t->skew, .loss = tally[0],
                          .acc = tally[1] / (double)s->global_batch, .buffer = pm};
-  rd_prefetcher_record(&t->pf, &pm, t2 - t1, t5 - t0);
+  if (!t->ahead_ex) rd_prefetcher_record(&t->pf, &pm, t2 - t1, t5 - t0);
+  t->last_step_seconds = t5 - t0;
   rd_pipeline_release(t->pipeline, step);
   return 0;
 }
@@ -477,6 +583,11 @@ int rd_train(MPI_Comm comm, const rd_train_config *cfg, rd_train_result *res) {
   const int64_t per_epoch = t.per_epoch, total = t.total_steps;
   res->capacity = t.pf.buf.cfg.capacity;
   res->halo_size = t.p.num_halo;
+  if (cfg->overlap_fetch && !cfg->replicate_features) {  // collective: after the agreement
+    MPI_Comm_dup(comm, &t.ahead_comm);
+    t.ahead_ex = rd_exchange_create(t.ahead_comm, t.p.features, t.p.num_owned, t.p.num_features,
+                                    cfg->net);
+  }
   if (!cfg->replicate_features && preload_buffer(&t, &res->preload_rows)) {
     teardown(&t);
     return -1;

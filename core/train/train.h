@@ -13,6 +13,7 @@
 
 #include "buffer/prefetcher.h"
 #include "comm/exchange.h"
+#include "metrics.h"
 #include "model/model.h"
 #include "sampler/block.h"
 
@@ -33,11 +34,15 @@ typedef struct rd_train_config {
   int verify;                  // verify checksums when loading
   int quiet;                   // no per-epoch lines
   rd_prefetch_config prefetch; // the persistent buffer and its policy (default: none)
+  const char *policy_name;     // the registered policy; the caller resolves prefetch.policy
+  int device;                  // 0 cpu, 1 cuda, 2 cpu-staged: recorded; the caller makes `backend`
   const char *record_trace;    // write this rank's access trace to <path>.<rank>
   int overlap;                 // device backends: no wait at the step's end, so the next
                                // step's sampling and fetch run while the GPU finishes this
                                // one (its time then shows in the next step's compute)
   int lookahead;               // K: steps sampled ahead of the one training (0: none)
+  int overlap_fetch;           // request step t+1's missing rows while step t computes
+                               // (non-blocking exchange); same plans, rows and losses
   int fetch_barrier;           // diagnostic: an MPI_Barrier before each step's exchange, timed
                                // apart (t_skew), so t_wait is the exchange alone
   int replicate_features;      // every rank holds every feature row (from the graph file):
@@ -46,27 +51,8 @@ typedef struct rd_train_config {
                                // rows live (NULL: the CPU); the caller's, outlives the run
 } rd_train_config;
 
+// The schema's defaults (params.h).
 void rd_train_config_defaults(rd_train_config *c);
-
-// One rank's record of one step (the results writer's `steps` rows).
-typedef struct rd_step_metrics {
-  int32_t rank, epoch;
-  int64_t step;
-  int64_t seeds, input_nodes, local_inputs, remote_inputs;
-  int64_t rows_fetched, bytes_received, bytes_sent, messages;
-  double t_sample, t_fetch, t_compute, t_allreduce, t_step, t_emulated;
-  double t_wait;  // exposed fetch: the time the step waited for its rows (in t_fetch)
-  double t_skew;  // --fetch-barrier: waiting for the slowest rank before the exchange
-  double loss;  // global mean loss of the step (same on every rank)
-  double acc;   // global training accuracy of the step's seeds
-  rd_prefetch_metrics buffer;  // hits, misses, prefetched, evicted, occupancy, decision
-} rd_step_metrics;
-
-// A decision with the rank that made it.
-typedef struct rd_rank_decision {
-  int32_t rank;
-  rd_decision d;
-} rd_rank_decision;
 
 typedef struct rd_train_result {
   rd_step_metrics *steps;  // this rank's steps
