@@ -4,4 +4,4 @@
 
 const rd_policy_ops rd_policy_belady = {
     .name = "belady", .summary = "offline optimum with bypass (needs a trace): the lower bound",
-    .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_BELADY};
+    .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_BELADY, .flags = RD_POLICY_OFFLINE};

@@ -5,10 +5,12 @@
 #include "error.h"
 
 // Adding a policy: write baselines/NAME.c defining `const rd_policy_ops
-// rd_policy_NAME`, add it to baselines/CMakeLists.txt, and list it here.
+// rd_policy_NAME` (the build picks the file up) and list it here. Whatever
+// it needs (its fill, its rule or a rule of its own, its knobs, the future,
+// a server) is in its ops; nothing else names it.
 // Agents follow the baselines: classifiers (agents/classifier), LLM agents (agents/llm).
 #define POLICIES(X)                                                                     \
-  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(belady) X(xgb) X(rf) X(svm) X(linear) X(fann) \
+  X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(lookahead) X(belady) X(xgb) X(rf) X(svm) X(linear) X(fann) \
   X(llm) X(slm)
 
 #define DECLARE(name) extern const rd_policy_ops rd_policy_##name;

@@ -24,7 +24,7 @@ typedef struct summary_row {
   int64_t capacity, halo_size, decisions, decisions_valid, decisions_fallback;
   double decision_latency;
   int32_t weights_identical;
-  int32_t lookahead;
+  int32_t window_steps;
   double window_bytes_per_step;
   int64_t window_peak_bytes;
 } summary_row;
@@ -182,7 +182,7 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
       F(summary_row, halo_size, I64), F(summary_row, decisions, I64),
       F(summary_row, decisions_valid, I64), F(summary_row, decisions_fallback, I64),
       F(summary_row, decision_latency, F64), F(summary_row, weights_identical, I32),
-      F(summary_row, lookahead, I32), F(summary_row, window_bytes_per_step, F64),
+      F(summary_row, window_steps, I32), F(summary_row, window_bytes_per_step, F64),
       F(summary_row, window_peak_bytes, I64), F(summary_row, t_wait, F64)};
   const field step_fields[] = {
       F(step_row, rank, I32), F(step_row, epoch, I32), F(step_row, step, I64),
@@ -213,7 +213,7 @@ int rd_results_write_run(const char *path, const rd_run_record *r) {
                      .test_acc = r->test_acc, .preload_rows = r->preload_rows,
                      .capacity = r->capacity, .halo_size = r->halo_size,
                      .weights_identical = r->weights_identical,
-                     .lookahead = r->config ? r->config->lookahead : 0,
+                     .window_steps = r->config ? r->config->lookahead : 0,
                      .window_bytes_per_step = r->window_bytes_per_step,
                      .window_peak_bytes = r->window_peak_bytes};
   sum.seconds_per_epoch = epochs > 0 && r->seconds > 0 ? sum.seconds / epochs : 0;

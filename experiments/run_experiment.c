@@ -200,7 +200,7 @@ static void labels_of(const rd_experiment *e, const run *r, args *keys, args *va
   ATTR("model", "%s", r->model->name);
   ATTR("label", "%s", r->policy);
   // Always written, so the tables of experiments without a bound have the column.
-  ATTR("replayed", "%d", r->ops->rule == RD_RULE_BELADY);
+  ATTR("replayed", "%d", (r->ops->flags & RD_POLICY_OFFLINE) != 0);
 #undef ATTR
 }
 
@@ -325,11 +325,14 @@ static void log_tail(const char *log, char *out, size_t n) {
   fclose(f);
 }
 
-// Belady on the `none` run's traces: the bound, recorded as its own run.
-static int belady_run(const rd_experiment *e, const run *r, const char *trace, const char *h5) {
+// An offline policy (Belady: the bound) on the traces of a live run of its
+// group (every run of a group samples the same accesses), recorded as its
+// own run.
+static int replay_run(const rd_experiment *e, const run *r, const char *trace, const char *h5) {
   rd_train_config run_cfg;
   run_config(e, r, &run_cfg);
-  const rd_prefetch_config cfg = run_cfg.prefetch;
+  rd_prefetch_config cfg = run_cfg.prefetch;
+  cfg.params.lookahead = run_cfg.lookahead;
   const rd_net_model net = run_cfg.net;
   int64_t steps = 0;
   rd_step_metrics none = {0};
@@ -368,12 +371,24 @@ static int belady_run(const rd_experiment *e, const run *r, const char *trace, c
   return rc;
 }
 
-// The agents that talk to the local LLM server: slm, and llm without an
-// endpoint of its own.
+static int same_group(const run *a, const run *b) {
+  // The sweep's strings: same pointer, same value.
+  return a->graph == b->graph && a->ranks == b->ranks && a->model == b->model && a->seed == b->seed &&
+         a->fraction == b->fraction;
+}
+
+// Whether the group of runs[i] has an offline run (they sit at its end).
+static int group_has_offline(const run *runs, int n, int i) {
+  for (int k = i; k < n && same_group(&runs[k], &runs[i]); k++)
+    if (runs[k].ops->flags & RD_POLICY_OFFLINE) return 1;
+  return 0;
+}
+
+// The agents that talk to an LLM server and name no endpoint of their own.
 static int uses_local_server(const run *r) {
   const char *given = r->spec ? rd_param_list_get(&r->spec->params, "options") : NULL;
   const char *opts = given ? given : "";
-  return !strcmp(r->ops->name, "slm") || (!strcmp(r->ops->name, "llm") && !strstr(opts, "endpoint="));
+  return (r->ops->flags & RD_POLICY_SERVER) && !strstr(opts, "endpoint=");
 }
 
 // Starts the local server once, with a slot per rank; returns 1 if this
@@ -439,18 +454,18 @@ int main(int argc, char **argv) {
   }
   // Every policy and every input must resolve before anything runs.
   const rd_policy_ops *ops[RD_MAX_LIST];
-  int belady = 0, none = 0;
+  int offline = 0, live = 0;
   for (int i = 0; i < e.num_policies; i++) {
     if (!(ops[i] = rd_policy_find(policy_impl(&e, e.policies[i])))) {
       fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: %s\n", e.path, e.policies_line, rd_error());
       goto out;
     }
-    belady |= ops[i]->rule == RD_RULE_BELADY;
-    none |= !strcmp(ops[i]->name, "none");
+    offline |= (ops[i]->flags & RD_POLICY_OFFLINE) != 0;
+    live |= !(ops[i]->flags & RD_POLICY_OFFLINE);
   }
-  if (belady && !none) {
-    fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: belady is computed on the traces of "
-                    "the `none` runs: list none too\n", e.path, e.policies_line);
+  if (offline && !live) {
+    fprintf(stderr, "run_experiment: %s:%d: [sweep] policies: an offline policy (belady) replays "
+                    "the traces of a live run of its group: list one too\n", e.path, e.policies_line);
     goto out;
   }
   for (int i = 0; i < e.num_graph_specs; i++) {
@@ -490,17 +505,17 @@ int main(int argc, char **argv) {
               snprintf(r->id, sizeof r->id, "%s_r%d_%s_%s_f%s_s%s", e.graphs[gi], e.ranks[ri],
                        e.models[mi], e.policies[pi], e.fractions[fi], e.seeds[si]);
             }
-  // Belady needs the trace of its group's `none` run: run `none` first.
-  for (int i = 0; i < n; i++)
-    if (!strcmp(runs[i].ops->name, "none")) {
-      int first = i;
-      while (first > 0 && runs[first - 1].graph == runs[i].graph && runs[first - 1].ranks == runs[i].ranks &&
-             runs[first - 1].model == runs[i].model && runs[first - 1].seed == runs[i].seed &&
-             runs[first - 1].fraction == runs[i].fraction)  // the sweep's strings: same pointer, same value
-        first--;
+  // An offline policy replays the traces of its group's first live run:
+  // offline runs go last in their group (the sweep's order otherwise).
+  for (int i = n - 1; i >= 0; i--)
+    if (runs[i].ops->flags & RD_POLICY_OFFLINE) {
+      int last = i;
+      while (last + 1 < n && same_group(&runs[last + 1], &runs[i]) &&
+             !(runs[last + 1].ops->flags & RD_POLICY_OFFLINE))
+        last++;
       const run t = runs[i];
-      memmove(&runs[first + 1], &runs[first], (size_t)(i - first) * sizeof *runs);
-      runs[first] = t;
+      memmove(&runs[i], &runs[i + 1], (size_t)(last - i) * sizeof *runs);
+      runs[last] = t;
     }
   if (dry) {  // each run and the parameters rudder_train gets
     for (int i = 0; i < n; i++) {
@@ -511,7 +526,7 @@ int main(int argc, char **argv) {
       int k = 0;
       while (k < a.n && strcmp(a.v[k], "--quiet")) k++;
       for (k++; k < a.n && strcmp(a.v[k], "--results"); k++) printf(" %s", a.v[k]);
-      printf("%s\n", runs[i].ops->rule == RD_RULE_BELADY ? " (replayed on the none run's traces)" : "");
+      printf("%s\n", runs[i].ops->flags & RD_POLICY_OFFLINE ? " (replayed on the group's first live run's traces)" : "");
       free_args(&a);
     }
     printf("%d runs -> %s\n", n, e.results);
@@ -528,12 +543,16 @@ int main(int argc, char **argv) {
   setenv("OMPI_MCA_rmaps_base_oversubscribe", "1", 0);
   int done = 0, failed = 0, skipped = 0;
   double spent = 0;
-  char none_trace[PATH_MAX] = "", trace[PATH_MAX] = "";
+  char group_trace[PATH_MAX] = "", trace[PATH_MAX] = "";
   for (int i = 0; i < n; i++) {
     const run *r = &runs[i];
-    const int for_belady = belady && !strcmp(r->ops->name, "none"), record = for_belady || e.traces;
+    // The first live run of a group with an offline run records its traces.
+    const int is_live = !(r->ops->flags & RD_POLICY_OFFLINE);
+    const int for_offline = offline && is_live && (i == 0 || !same_group(&runs[i - 1], r)) &&
+                            group_has_offline(runs, n, i);
+    const int record = is_live && (for_offline || e.traces);
     if (record) snprintf(trace, sizeof trace, "%s/%s.trace", logs, r->id);
-    if (for_belady) snprintf(none_trace, sizeof none_trace, "%s", trace);
+    if (for_offline) snprintf(group_trace, sizeof group_trace, "%s", trace);
     if (rd_results_has_run(e.results, r->id)) {
       skipped++;
       continue;
@@ -558,8 +577,8 @@ int main(int argc, char **argv) {
     const double t0 = rd_now();
     char where[160] = "";
     int status;
-    if (r->ops->rule == RD_RULE_BELADY) {
-      status = belady_run(&e, r, none_trace, h5) ? 1 : 0;
+    if (r->ops->flags & RD_POLICY_OFFLINE) {
+      status = replay_run(&e, r, group_trace, h5) ? 1 : 0;
       if (status) {
         FILE *f = fopen(log, "w");
         if (f) { fprintf(f, "%s\n", rd_error()); fclose(f); }

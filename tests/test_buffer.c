@@ -65,6 +65,8 @@ static void random_steps(rd_buffer_rule rule) {
   rd_buffer b = make(H, C, rule, 3);
   rd_buffer_plan p = {0};
   rd_rng r = rd_rng_stream(42, rule, 0);
+  const rd_replace knobs = {.tune = 1, .prior = RD_PRIOR_COUNT, .margin = 0.1};
+  rd_buffer_tune(&b, &knobs);  // LOOKAHEAD only: the decayed count orders the unknown
   int32_t h[H];
   int64_t next[H];
   int8_t before[H];
@@ -75,7 +77,9 @@ static void random_steps(rd_buffer_rule rule) {
     for (int64_t i = 0; i < n; i++) next[i] = rd_rng_uniform(&r) < 0.1 ? RD_NEVER : s * 100 + (int64_t)rd_rng_below(&r, 1000);
     for (int x = 0; x < H; x++) before[x] = b.slot_of[x] >= 0;
     rd_replace rep = {.replace = rd_rng_uniform(&r) < 0.2, .fraction = rd_rng_uniform(&r) < 0.5 ? 0.3 : 0};
-    rd_buffer_step(&b, h, rule == RD_RULE_BELADY ? next : NULL, n, s, &rep, &p);
+    rd_buffer_step(&b, h, rule == RD_RULE_BELADY || rule == RD_RULE_LOOKAHEAD ? next : NULL, n, s,
+                   &rep, &p);
+    if (rule == RD_RULE_LOOKAHEAD && n > 0 && s % 7 == 0) rd_buffer_known(&b, h[0], s + 3);
     check_invariants(&b, &p, h, n, before);
     if (rule != RD_RULE_SCORE) CHECK(p.num_prefetch == 0, "admission rules never prefetch");
   }
@@ -227,8 +231,57 @@ static void trace_round_trip(void) {
   remove("buffer_trace.rdt");
 }
 
+// The LOOKAHEAD rule on one slot over four halo nodes of VIP 0.1, 0.5, 0.9,
+// 0.3 (VIP order 2, 1, 3, 0): known next uses beat unknown ones, the prior
+// orders the unknown, the margin raises the bar, pinned rows stay.
+static int32_t holds(const rd_buffer *b) { return b->halo_of[0]; }
+
+static void lookahead_rule(void) {
+  static const float vip[4] = {0.1f, 0.5f, 0.9f, 0.3f};
+  static const int32_t rank[4] = {3, 1, 0, 2};
+  rd_buffer b;
+  rd_buffer_plan p = {0};
+  const rd_buffer_config c = {.capacity = 1, .alpha = 0.05, .delta = 5, .rule = RD_RULE_LOOKAHEAD,
+                              .vip = vip, .vip_rank = rank};
+  CHECK(rd_buffer_init(&b, 4, &c) == 0, "%s", rd_error());
+  rd_replace k = {.tune = 1, .prior = RD_PRIOR_VIP};
+  rd_buffer_tune(&b, &k);
+  const int64_t never = RD_NEVER, at4 = 4;
+  const int32_t n0 = 0, n1 = 1, n2 = 2;
+  rd_buffer_step(&b, &n1, &never, 1, 0, NULL, &p);
+  CHECK(holds(&b) == 1 && p.num_fill == 1, "an empty slot takes a row with a prior");
+  rd_buffer_step(&b, &n0, &never, 1, 1, NULL, &p);
+  CHECK(holds(&b) == 1 && p.num_fill == 0 && p.evicted == 0, "a lower prior is bypassed");
+  k.margin = 1.0;  // must beat 0.5 x 2 = 1.0: 0.9 does not
+  rd_buffer_tune(&b, &k);
+  rd_buffer_step(&b, &n2, &never, 1, 2, NULL, &p);
+  CHECK(holds(&b) == 1 && p.num_fill == 0, "the margin keeps the victim");
+  k.margin = 0;
+  rd_buffer_tune(&b, &k);
+  rd_buffer_step(&b, &n2, &never, 1, 3, NULL, &p);
+  CHECK(holds(&b) == 2 && p.evicted == 1, "a higher prior replaces a lower one");
+  rd_buffer_step(&b, &n0, &at4, 1, 3, NULL, &p);
+  CHECK(holds(&b) == 0, "a known next use beats an unknown one, whatever the prior");
+  rd_buffer_step(&b, &n2, &never, 1, 4, NULL, &p);
+  CHECK(holds(&b) == 0, "an unknown use never beats a known one");
+  rd_buffer_known(&b, 0, 9);  // node 0's next use moves out: known at 9
+  const int64_t at6 = 6;
+  rd_buffer_step(&b, &n1, &at6, 1, 5, NULL, &p);
+  CHECK(holds(&b) == 1, "the sooner next use wins");
+  k.pinned = 1.0;  // the whole (one-slot) buffer pinned to VIP rank 0: node 2
+  rd_buffer_tune(&b, &k);
+  rd_buffer_step(&b, &n2, &never, 1, 6, NULL, &p);
+  CHECK(holds(&b) == 2, "a pinned row takes the slot from an unpinned one");
+  const int64_t at8 = 8;
+  rd_buffer_step(&b, &n0, &at8, 1, 7, NULL, &p);
+  CHECK(holds(&b) == 2 && p.num_fill == 0, "a pinned row is never evicted");
+  rd_buffer_plan_free(&p);
+  rd_buffer_free(&b);
+}
+
 int main(void) {
-  for (int rule = RD_RULE_SCORE; rule <= RD_RULE_BELADY; rule++) random_steps((rd_buffer_rule)rule);
+  for (int rule = RD_RULE_SCORE; rule <= RD_RULE_LOOKAHEAD; rule++) random_steps((rd_buffer_rule)rule);
+  lookahead_rule();
   known_answers();
   belady_is_optimal();
   trace_round_trip();

@@ -49,7 +49,7 @@ models = m
 policies = none" "bad.ini:8: [sweep] graphs: 'h' has no [graph h] section"
 out=$("$RUN" "$src/exp/ogbn-products.ini" --dry-run 2>&1) && fail "ran without the OGB files"
 grep -q "data/ogbn-products-raw/raw/edge.csv.gz does not exist" <<< "$out" || fail "missing dataset not named: $out"
-"$RUN" "$src/exp/quickstart.ini" --dry-run | grep -q "^8 runs" || fail "quickstart should expand to 8 runs"
+"$RUN" "$src/exp/quickstart.ini" --dry-run | grep -q "^9 runs" || fail "quickstart should expand to 9 runs"
 
 # A sweep with a failing run (GAT needs hidden divisible by heads) in the middle.
 cat > t.ini <<'INI'
@@ -117,4 +117,9 @@ has '"cpu-staged"' h5dump -a /runs/g_r2_sage_lru_f0.25_s1/device results/t.h5 ||
 has "heads" h5dump -a /runs/g_r2_broken_lru_f0.25_s1/log_tail results/t.h5 || fail "failed run's log tail missing"
 # Readable without our code: the tables are plain compound datasets.
 has '"rows_fetched"' h5dump -d /runs/g_r2_sage_lru_f0.25_s1/summary results/t.h5 || fail "h5dump summary"
+# The figures render from a sweep with no bound (no belady run, so no
+# `replayed` column): whatever the sweep has.
+RUDDER_EXPORT=$BIN/experiments/rudder_export "$src/plots/render" results/t.h5 > render.out 2>&1 \
+  || { cat render.out; fail "plots/render failed on a sweep without belady"; }
+grep -q "communication.png" render.out || fail "no communication figure: $(cat render.out)"
 echo "experiment: ok"

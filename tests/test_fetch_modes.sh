@@ -39,7 +39,9 @@ grep -q "replicate-features: .*policy lru" "$DATA/modes.err" || fail "unclear er
 # rank .. messages | loss .. replaced: everything but the timings.
 counts() { cut -d, -f1-11,18-25 "$DATA/modes.$1.csv"; }
 buffer=(--buffer-fraction 0.2 --delta 3 --period 4 --net-latency-us 5 --net-gbps 10 --epochs 3)
-for policy in none static periodic lru lfu vip; do
+# lookahead reads the window: step t+1 is planned during step t with its own
+# K steps known, as without overlap and as in the replay.
+for policy in none static periodic lru lfu vip lookahead; do
   Ks=3
   [ $policy = lru ] && Ks="0 3"  # K = 0: the one step overlap samples ahead by itself
   for K in $Ks; do
@@ -59,7 +61,7 @@ for policy in none static periodic lru lfu vip; do
   for r in 0 3; do
     live=$(awk -F, -v r=$r 'NR > 1 && $1 == r { s += $8 } END { print s + 0 }' "$DATA/modes.overlapped.csv")
     replay=$("$BIN/tools/rudder_replay" "$DATA/modes.overlapped.trace.$r" --policy $policy \
-               --buffer-fraction 0.2 --delta 3 --period 4 | awk -v p=$policy '$1 == p { print $6 }')
+               --buffer-fraction 0.2 --delta 3 --period 4 --lookahead 3 | awk -v p=$policy '$1 == p { print $6 }')
     [ "$live" = "$replay" ] || fail "$policy rank $r: overlapped live run fetched $live rows, replay $replay"
   done
   # The exposed fetch is recorded: never more than the step's fetch phase.

@@ -22,6 +22,17 @@ for policy in none static periodic lru lfu vip; do
     || fail "$policy: per-step losses or counts differ between K=0 and K=4"
   [ "$(wc -l < "$DATA/la.0.csv")" -ge 13 ] || fail "$policy: too few steps recorded"
 done
+# The lookahead policy reads the window: it moves other rows, but trains on
+# the same batches with the same values (a buffered row is the same row).
+mpirun_n 2 "$BIN/tools/rudder_train" "${common[@]}" --policy none --steps-csv "$DATA/la.none.csv" > "$DATA/la.none.out"
+mpirun_n 2 "$BIN/tools/rudder_train" "${common[@]}" --policy lookahead --lookahead 4 \
+  --steps-csv "$DATA/la.la.csv" > "$DATA/la.la.out"
+dn=$(grep -o 'digest [0-9a-f]*' "$DATA/la.none.out"); dl=$(grep -o 'digest [0-9a-f]*' "$DATA/la.la.out")
+[ -n "$dn" ] && [ "$dn" = "$dl" ] || fail "lookahead changed the parameters ($dn vs $dl)"
+diff <(cut -d, -f1-7,18 "$DATA/la.none.csv") <(cut -d, -f1-7,18 "$DATA/la.la.csv") > /dev/null \
+  || fail "lookahead changed the batches or losses"
+awk -F, 'FNR > 1 && FNR == NR { a += $8; next } FNR > 1 { b += $8 } END { exit !(b < a) }' \
+  "$DATA/la.none.csv" "$DATA/la.la.csv" || fail "lookahead fetched no fewer rows than none"
 # The window's memory: a step's sample costs the same whatever K, the peak grows with K.
 per() { sed -n 's/.*window \([0-9.]*\) KB per step, peak \([0-9.]*\) KB.*/\1 \2/p' "$1"; }
 read -r p0 k0 <<< "$(per "$DATA/la.0.out")"

@@ -55,6 +55,7 @@ int main(int argc, char **argv) {
   }
   rd_params_resolve(&tc);
   cfg = tc.prefetch;
+  cfg.params.lookahead = tc.lookahead;  // the future a policy that reads it is shown
   const rd_net_model net = tc.net;
   // The policies to run, Belady first: the others are reported against it.
   const rd_policy_ops *run[64];
@@ -107,7 +108,7 @@ int main(int argc, char **argv) {
         return 1;
       }
       const int64_t moved = r.rows_fetched + r.preload_rows;
-      if (run[i]->rule == RD_RULE_BELADY) optimum = (double)moved;
+      if (run[i]->flags & RD_POLICY_OFFLINE) optimum = (double)moved;
       char ratio[32] = "-";
       if (optimum > 0) snprintf(ratio, sizeof ratio, "%.3f", (double)moved / optimum);
       printf("  %-10s %9lld %12lld %12lld %8.4f %12lld %10lld %12lld %9s %12.4f %8.2f\n",

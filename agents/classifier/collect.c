@@ -7,23 +7,15 @@
 #include "error.h"
 #include "grow.h"
 
-// The prefetcher at the start of `t`, ranked for its initial fill as
-// rd_replay ranks it.
+// The prefetcher at the start of `t`, as rd_replay starts it.
 static int start(rd_prefetcher *pf, const rd_trace *t, const rd_prefetch_config *cfg,
                  int64_t *preload_rows) {
-  const rd_buffer_start init = rd_prefetch_init_of(cfg);
-  float *score = NULL;
-  if (init == RD_INIT_DEGREE || init == RD_INIT_VIP) {
-    score = malloc(((size_t)t->halo_size + 1) * sizeof *score);
-    if (!score) return rd_error_set("out of memory");
-    for (int64_t i = 0; i < t->halo_size; i++)
-      score[i] = init == RD_INIT_VIP ? t->halo_vip[i] : (float)t->halo_degree[i];
-  }
   rd_node *preload;
   int32_t *slot;
-  const int rc = rd_prefetcher_init(pf, cfg, t->info.num_nodes, t->halo, t->halo_size, score,
+  rd_prefetch_config c = *cfg;
+  c.params.seed = t->info.seed;
+  const int rc = rd_prefetcher_init(pf, &c, t->info.num_nodes, &(rd_halo_view)RD_TRACE_HALO(t),
                                     t->steps, &preload, &slot, preload_rows);
-  free(score);
   free(preload);
   free(slot);
   return rc;
@@ -34,7 +26,7 @@ static int start(rd_prefetcher *pf, const rd_trace *t, const rd_prefetch_config 
 static int step(rd_prefetcher *pf, const rd_trace *t, rd_node *scratch, int64_t s,
                 rd_prefetch_metrics *m) {
   if (rd_trace_step(t, s, scratch)) return -1;
-  rd_prefetcher_step(pf, scratch, t->count[s], NULL, s, m);
+  rd_prefetcher_step(pf, scratch, t->count[s], s, m);
   rd_prefetcher_record(pf, m, 0, 0);
   return 0;
 }

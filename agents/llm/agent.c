@@ -785,9 +785,9 @@ static int create_slm(const rd_policy_params *p, void **state) { return create(&
 
 const rd_policy_ops rd_policy_llm = {
     .name = "llm", .summary = "score-rule replacement when an LLM agent says so (any OpenAI/Ollama server)",
-    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .create = create_llm,
+    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .flags = RD_POLICY_SERVER, .create = create_llm,
     .decide = decide, .destroy = destroy, .drain = drain};
 const rd_policy_ops rd_policy_slm = {
     .name = "slm", .summary = "the llm agent on the local small model (scripts/setup_llm)",
-    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .create = create_slm,
+    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .flags = RD_POLICY_SERVER, .create = create_slm,
     .decide = decide, .destroy = destroy, .drain = drain};

@@ -14,8 +14,27 @@ typedef struct rd_ranked {
 } rd_ranked;
 
 const char *rd_buffer_rule_name(rd_buffer_rule r) {
-  static const char *names[] = {"score", "lru", "lfu", "belady"};
-  return r >= RD_RULE_SCORE && r <= RD_RULE_BELADY ? names[r] : "unknown";
+  static const char *names[] = {"score", "lru", "lfu", "belady", "lookahead", "custom"};
+  return r >= RD_RULE_SCORE && r <= RD_RULE_CUSTOM ? names[r] : "unknown";
+}
+
+const char *rd_prior_name(rd_prior p) {
+  static const char *names[] = {"none", "vip", "count", "degree"};
+  return p >= RD_PRIOR_NONE && p <= RD_PRIOR_DEGREE ? names[p] : "unknown";
+}
+
+int rd_prior_parse(const char *s, rd_prior *out) {
+  for (int i = RD_PRIOR_NONE; i <= RD_PRIOR_DEGREE; i++)
+    if (!strcmp(s, rd_prior_name((rd_prior)i))) {
+      *out = (rd_prior)i;
+      return 0;
+    }
+  return rd_error_set("unknown prior '%s' (known: none, vip, count, degree)", s);
+}
+
+// The rules that rank by next use (the known future).
+static int by_next_use(const rd_buffer *b) {
+  return b->cfg.rule == RD_RULE_BELADY || b->cfg.rule == RD_RULE_LOOKAHEAD;
 }
 
 int rd_buffer_init(rd_buffer *b, int64_t halo_size, const rd_buffer_config *cfg) {
@@ -38,8 +57,11 @@ int rd_buffer_init(rd_buffer *b, int64_t halo_size, const rd_buffer_config *cfg)
   b->last_hit = calloc(c, sizeof *b->last_hit);
   b->uses = calloc(c, sizeof *b->uses);
   b->free_slots = malloc(c * sizeof *b->free_slots);
+  b->known = malloc(c * sizeof *b->known);
+  b->count_x = malloc(h * sizeof *b->count_x);
   if (!b->slot_of || !b->step_miss || !b->miss_score || !b->miss_step || !b->halo_of ||
-      !b->last_hit || !b->uses || !b->free_slots || rd_heap_init(&b->heap, (int32_t)cfg->capacity)) {
+      !b->last_hit || !b->uses || !b->free_slots || !b->known || !b->count_x ||
+      rd_heap_init(&b->heap, (int32_t)cfg->capacity)) {
     rd_buffer_free(b);
     return rd_error_set("out of memory for a buffer of %lld rows over a %lld-node halo",
                         (long long)cfg->capacity, (long long)halo_size);
@@ -47,6 +69,9 @@ int rd_buffer_init(rd_buffer *b, int64_t halo_size, const rd_buffer_config *cfg)
   memset(b->slot_of, 0xff, h * sizeof *b->slot_of);
   memset(b->step_miss, 0xff, h * sizeof *b->step_miss);
   memset(b->halo_of, 0xff, c * sizeof *b->halo_of);
+  for (size_t i = 0; i < c; i++) b->known[i] = RD_NEVER;
+  for (size_t i = 0; i < h; i++) b->count_x[i] = -INFINITY;
+  b->prior = RD_PRIOR_NONE;
   // Popped from the end: slot 0 is used first.
   for (int64_t i = 0; i < cfg->capacity; i++) b->free_slots[i] = (int32_t)(cfg->capacity - 1 - i);
   b->num_free = cfg->capacity;
@@ -56,6 +81,7 @@ int rd_buffer_init(rd_buffer *b, int64_t halo_size, const rd_buffer_config *cfg)
 void rd_buffer_free(rd_buffer *b) {
   free(b->slot_of); free(b->step_miss); free(b->miss_score); free(b->miss_step);
   free(b->halo_of); free(b->last_hit); free(b->uses); free(b->free_slots); free(b->rank);
+  free(b->known); free(b->count_x);
   rd_heap_free(&b->heap);
   memset(b, 0, sizeof *b);
 }
@@ -65,6 +91,45 @@ void rd_buffer_plan_free(rd_buffer_plan *p) {
   memset(p, 0, sizeof *p);
 }
 
+// Next-use ranking (min-heap: the top is the victim). Pinned rows above
+// everything; rows with a known next use by minus that step (the farthest
+// first); rows with none known below them all, by their prior (lowest first).
+#define KEY_UNKNOWN (INT64_MIN / 2)
+
+static int is_pinned(const rd_buffer *b, int32_t h) {
+  return b->cfg.vip_rank && b->cfg.vip_rank[h] < b->pinned_count;
+}
+
+// log of the row's prior (-inf: none).
+static double prior_of(const rd_buffer *b, int32_t h) {
+  switch (b->prior) {
+  case RD_PRIOR_VIP: return b->cfg.vip ? log((double)b->cfg.vip[h]) : -INFINITY;
+  case RD_PRIOR_DEGREE: return b->cfg.degree ? log((double)b->cfg.degree[h]) : -INFINITY;
+  case RD_PRIOR_COUNT: return b->count_x[h];
+  case RD_PRIOR_NONE: break;
+  }
+  return -INFINITY;
+}
+
+static int64_t prior_key(double x) {
+  return isinf(x) || isnan(x) ? INT64_MIN / 4 : (int64_t)llround(x * 1048576.0);
+}
+
+static void rank_slot(rd_buffer *b, int32_t slot) {
+  const int32_t h = b->halo_of[slot];
+  if (is_pinned(b, h)) rd_heap_set(&b->heap, slot, INT64_MAX, 0);
+  else if (b->known[slot] != RD_NEVER) rd_heap_set(&b->heap, slot, -b->known[slot], 0);
+  else rd_heap_set(&b->heap, slot, KEY_UNKNOWN, prior_key(prior_of(b, h)));
+}
+
+// The decayed access count of `h` at `step`, one more: kept as
+// log(count) + step * -log(1 - alpha), so that rows counted at different
+// steps compare without decaying every row every step.
+static void count_access(rd_buffer *b, int32_t h, int64_t step) {
+  const double lift = -b->log_keep * (double)step;
+  b->count_x[h] = log(exp(b->count_x[h] - lift) + 1.0) + lift;
+}
+
 // The rule's victim key for a slot touched at `step` (hit or admission).
 static void touch(rd_buffer *b, int32_t slot, int64_t step, int64_t next_use) {
   b->last_hit[slot] = step;
@@ -72,9 +137,54 @@ static void touch(rd_buffer *b, int32_t slot, int64_t step, int64_t next_use) {
   switch (b->cfg.rule) {
   case RD_RULE_LRU: rd_heap_set(&b->heap, slot, step, 0); break;
   case RD_RULE_LFU: rd_heap_set(&b->heap, slot, b->uses[slot], step); break;
-  case RD_RULE_BELADY: rd_heap_set(&b->heap, slot, -next_use, 0); break;  // top = farthest
-  case RD_RULE_SCORE: break;
+  case RD_RULE_BELADY:
+  case RD_RULE_LOOKAHEAD: b->known[slot] = next_use; rank_slot(b, slot); break;
+  case RD_RULE_SCORE:
+  case RD_RULE_CUSTOM: break;
   }
+}
+
+void rd_buffer_known(rd_buffer *b, int32_t h, int64_t step) {
+  const int32_t slot = h >= 0 ? b->slot_of[h] : -1;
+  if (slot < 0 || !by_next_use(b)) return;
+  b->known[slot] = step;
+  rank_slot(b, slot);
+}
+
+void rd_buffer_forget(rd_buffer *b) {
+  for (int64_t s = 0; s < b->cfg.capacity; s++)
+    if (b->halo_of[s] >= 0 && by_next_use(b)) {
+      b->known[s] = RD_NEVER;
+      rank_slot(b, (int32_t)s);
+    }
+}
+
+void rd_buffer_tune(rd_buffer *b, const rd_replace *rep) {
+  if (!rep->tune || b->cfg.rule != RD_RULE_LOOKAHEAD) return;
+  const double pinned = rep->pinned < 0 ? 0 : rep->pinned > 1 ? 1 : rep->pinned;
+  const int64_t pc = b->cfg.vip_rank ? (int64_t)llround(pinned * (double)b->cfg.capacity) : 0;
+  b->log_margin = log1p(rep->margin > 0 ? rep->margin : 0);
+  if (rep->prior == b->prior && pc == b->pinned_count) return;
+  b->prior = rep->prior;
+  b->pinned_count = pc;
+  for (int64_t s = 0; s < b->cfg.capacity; s++)
+    if (b->halo_of[s] >= 0) rank_slot(b, (int32_t)s);
+}
+
+// Whether a miss of `h` with next use `next` takes the place of the row in
+// `victim` (or a free slot when victim < 0) under the next-use rules.
+static int beats(const rd_buffer *b, int32_t h, int64_t next, int32_t victim) {
+  if (is_pinned(b, h)) return victim < 0 || !is_pinned(b, b->halo_of[victim]);
+  const double x = next == RD_NEVER ? prior_of(b, h) : 0;
+  // No known use and no prior: never worth a slot (Belady's bypass).
+  if (next == RD_NEVER && isinf(x)) return 0;
+  if (victim < 0) return 1;
+  const int32_t vh = b->halo_of[victim];
+  if (is_pinned(b, vh)) return 0;
+  const int64_t vnext = b->known[victim];
+  if (next != RD_NEVER) return vnext > next;  // sooner than the victim's (or it has none)
+  if (vnext != RD_NEVER) return 0;
+  return x > prior_of(b, vh) + b->log_margin;
 }
 
 static void admit(rd_buffer *b, int32_t slot, int32_t h, int64_t step, int64_t next_use) {
@@ -104,7 +214,7 @@ int64_t rd_buffer_preload(rd_buffer *b, const int32_t *ranked, int64_t k, int64_
     const int32_t h = ranked[i];
     if (h < 0 || h >= b->halo_size || b->slot_of[h] >= 0) continue;
     const int32_t slot = b->free_slots[--b->num_free];
-    admit(b, slot, h, step, RD_NEVER - 1);
+    admit(b, slot, h, step, RD_NEVER);  // no known next use yet
     placed_slot[placed] = slot;
     placed_halo[placed++] = h;
   }
@@ -207,14 +317,17 @@ void rd_buffer_step(rd_buffer *b, const int32_t *halo, const int64_t *next_use, 
   p->miss_access = rd_grow(p->miss_access, &p->cap_miss, n + 1, sizeof *p->miss_access);
   p->hits = p->misses = p->halo_misses = p->num_prefetch = p->num_fill = p->evicted = 0;
   const rd_buffer_rule rule = b->cfg.rule;
+  const int future = by_next_use(b);
   // The step's accesses are simultaneous: hits first, so that no miss
   // evicts a row the same step still needs.
   for (int64_t i = 0; i < n; i++) {
     const int32_t slot = halo[i] >= 0 ? b->slot_of[halo[i]] : -1;
     p->slot[i] = slot;
+    if (future && halo[i] >= 0) count_access(b, halo[i], step);
     if (slot >= 0) {
       p->hits++;
-      touch(b, slot, step, next_use ? next_use[i] : 0);
+      touch(b, slot, step, next_use ? next_use[i] : RD_NEVER);
+      if (rule == RD_RULE_CUSTOM && b->cfg.custom.hit) b->cfg.custom.hit(b->cfg.custom.ctx, b, slot, step);
     }
   }
   for (int64_t i = 0; i < n; i++) {
@@ -231,15 +344,32 @@ void rd_buffer_step(rd_buffer *b, const int32_t *halo, const int64_t *next_use, 
       continue;
     }
     if (b->cfg.capacity == 0) continue;
-    const int64_t next = next_use ? next_use[i] : 0;
+    const int64_t next = next_use ? next_use[i] : RD_NEVER;
     int32_t victim;
+    if (rule == RD_RULE_CUSTOM) {
+      const int32_t free_slot = b->num_free > 0 ? b->free_slots[b->num_free - 1] : -1;
+      victim = b->cfg.custom.admit(b->cfg.custom.ctx, b, h, step, free_slot);
+      if (victim < 0 || victim >= b->cfg.capacity) continue;  // bypass (or out of range)
+      if (b->halo_of[victim] < 0) {  // an empty slot: take it off the free stack
+        for (int64_t k = b->num_free - 1; k >= 0; k--)
+          if (b->free_slots[k] == victim) {
+            b->free_slots[k] = b->free_slots[--b->num_free];
+            break;
+          }
+      } else {
+        p->evicted += evict(b, victim);
+      }
+      admit(b, victim, h, step, next);
+      add_fill(p, victim, row);
+      continue;
+    }
     if (b->num_free > 0) {
-      if (rule == RD_RULE_BELADY && next == RD_NEVER) continue;  // never used again: bypass
+      if (future && !beats(b, h, next, -1)) continue;  // bypass
       victim = b->free_slots[--b->num_free];
     } else {
       victim = rd_heap_top(&b->heap);
-      // Belady bypass: keep the buffer if every buffered row is needed no later.
-      if (rule == RD_RULE_BELADY && -b->heap.key[victim] <= next) continue;
+      // Bypass: keep the buffer if the row it would evict is worth more.
+      if (future && !beats(b, h, next, victim)) continue;
       // Rows admitted or hit this step are served already; evicting one
       // of them now only costs its next use.
       p->evicted += evict(b, victim);
@@ -261,7 +391,11 @@ int rd_buffer_copy(rd_buffer *dst, const rd_buffer *src) {
   COPY(slot_of, H); COPY(step_miss, H); COPY(miss_score, H); COPY(miss_step, H);
   COPY(halo_of, C); COPY(last_hit, C); COPY(uses, C); COPY(free_slots, C);
   COPY(heap.slot, C); COPY(heap.pos, C); COPY(heap.key, C); COPY(heap.key2, C);
+  COPY(known, C); COPY(count_x, H);
 #undef COPY
+  dst->prior = src->prior;
+  dst->log_margin = src->log_margin;
+  dst->pinned_count = src->pinned_count;
   dst->heap.size = src->heap.size;
   dst->used = src->used;
   dst->num_free = src->num_free;

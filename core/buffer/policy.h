@@ -1,13 +1,17 @@
 // The policy interface shared by the fixed baselines (baselines/) and the
 // agents (agents/): how the buffer starts, which replacement rule it runs,
-// and, for the SCORE rule, when to replace and how much. A policy is one
-// const rd_policy_ops in its own .c file, listed in experiments/registry.c.
+// the action before every step (SCORE: when to replace and how much;
+// LOOKAHEAD: its knobs), and what it needs to run (flags). A policy is one
+// const rd_policy_ops in its own .c file, listed in experiments/registry.c;
+// the train loop, the replayer, the collector and run_experiment read only
+// this struct, never a policy's name.
 #ifndef RUDDER_POLICY_H
 #define RUDDER_POLICY_H
 
 #include <stdint.h>
 
 #include "buffer.h"
+#include "graph/graph.h"
 
 typedef enum rd_buffer_start {
   RD_INIT_POLICY = -1,  // the policy's own choice (rd_prefetch_config only)
@@ -39,7 +43,8 @@ typedef struct rd_window {
 typedef struct rd_policy_params {
   int64_t period;      // periodic: steps between replacements (default: delta)
   double fraction;     // share of the capacity a replacement may touch (0: all stale)
-  uint64_t seed;
+  uint64_t seed;       // the run's seed (random fill, an agent's request seed)
+  int32_t lookahead;   // K: future steps the prefetcher is shown (--lookahead)
   const char *options; // policy-specific "key=value,..." (agents: endpoint, model, ...)
   // The job's communicator (an MPI_Comm *) when every rank of the job calls
   // decide at every step in lock-step (the live trainer), so that a policy
@@ -47,6 +52,25 @@ typedef struct rd_policy_params {
   // counterfactual copy).
   const void *comm;
 } rd_policy_params;
+
+// What a rank knows of its halo (halo-aligned arrays; `vip` is NULL unless
+// the policy or the run asked for it). The initial fill is ranked from it.
+typedef struct rd_halo_view {
+  const rd_node *ids;      // global ids, ascending
+  int64_t size;
+  const int32_t *owner, *degree;
+  const float *vip;        // inclusion probability under the run's fanouts
+} rd_halo_view;
+
+// What a policy needs to run.
+enum rd_policy_flags {
+  RD_POLICY_FUTURE = 1,   // ranks rows by next use: fed the known future (the sample-ahead
+                          // window live, the trace in a replay), `lookahead` steps of it
+  RD_POLICY_OFFLINE = 2,  // needs the whole future: trace replay only (Belady)
+  RD_POLICY_VIP = 4,      // reads the halo's inclusion probabilities (rd_halo_view.vip)
+  RD_POLICY_SERVER = 8,   // asks an LLM server: run_experiment starts a local one unless
+                          // the options name an endpoint
+};
 
 // One decision of an agent, for the results (`decisions` dataset).
 typedef struct rd_decision {
@@ -66,11 +90,19 @@ typedef struct rd_policy_ops {
   int uses_buffer;        // 0: no buffer at all (DistDGL)
   rd_buffer_start init;
   rd_buffer_rule rule;
+  unsigned flags;         // rd_policy_flags
+  // Optional: the policy's own initial ranking of the halo (higher first),
+  // used when the run does not override the fill (--buffer-init).
+  int (*rank)(const rd_halo_view *halo, const rd_policy_params *params, float *score);
   // Optional state; NULL create means stateless.
   int (*create)(const rd_policy_params *params, void **state);
-  // Called before every step under the SCORE rule; fills `out`.
+  // Called before every step (and, for LOOKAHEAD, once before the initial
+  // fill, with an empty window); fills the action `out`.
   void (*decide)(void *state, const rd_policy_params *params, const rd_window *w, rd_replace *out);
   void (*destroy)(void *state);
+  // Rule CUSTOM: the policy's own rule (rd_custom_rule; the state is its ctx).
+  int32_t (*admit)(void *state, const rd_buffer *b, int32_t halo, int64_t step, int32_t free_slot);
+  void (*hit)(void *state, const rd_buffer *b, int32_t slot, int64_t step);
   // Optional: moves the decisions made since the last call to *out
   // (malloc'ed array, caller frees it and each raw); returns their number.
   int64_t (*drain)(void *state, rd_decision **out);

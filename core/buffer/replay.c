@@ -7,8 +7,8 @@
 #include "clock.h"
 #include "error.h"
 
-// Decodes the whole trace; with `next`, also each access's next use step.
-static int decode(const rd_trace *t, rd_node **nodes, int64_t **offset, int64_t **next) {
+// Decodes the whole trace.
+static int decode(const rd_trace *t, rd_node **nodes, int64_t **offset) {
   *offset = malloc(((size_t)t->steps + 1) * sizeof **offset);
   (*offset)[0] = 0;
   for (int64_t s = 0; s < t->steps; s++) (*offset)[s + 1] = (*offset)[s] + t->count[s];
@@ -16,16 +16,6 @@ static int decode(const rd_trace *t, rd_node **nodes, int64_t **offset, int64_t 
   *nodes = malloc(((size_t)total + 1) * sizeof **nodes);
   for (int64_t s = 0; s < t->steps; s++)
     if (rd_trace_step(t, s, *nodes + (*offset)[s])) return -1;
-  if (!next) return 0;
-  *next = malloc(((size_t)total + 1) * sizeof **next);
-  int64_t *seen = malloc((size_t)t->info.num_nodes * sizeof *seen);
-  for (int64_t v = 0; v < t->info.num_nodes; v++) seen[v] = RD_NEVER;
-  for (int64_t s = t->steps - 1; s >= 0; s--)
-    for (int64_t i = (*offset)[s]; i < (*offset)[s + 1]; i++) {
-      (*next)[i] = seen[(*nodes)[i]];
-      seen[(*nodes)[i]] = s;
-    }
-  free(seen);
   return 0;
 }
 
@@ -71,29 +61,22 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
   memset(r, 0, sizeof *r);
   const double t0 = rd_now();
   const rd_policy_ops *ops = cfg->policy;
-  const rd_buffer_start init = rd_prefetch_init_of(cfg);
-  float *score = NULL;
-  if (init == RD_INIT_DEGREE || init == RD_INIT_VIP) {
-    score = malloc(((size_t)t->halo_size + 1) * sizeof *score);
-    for (int64_t i = 0; i < t->halo_size; i++)
-      score[i] = init == RD_INIT_VIP ? t->halo_vip[i] : (float)t->halo_degree[i];
-  }
+  rd_prefetch_config c = *cfg;
+  c.params.seed = t->info.seed;  // the recording run's: a random fill draws the same rows
   rd_prefetcher pf;
   rd_node *preload;
   int32_t *preload_slot;
-  int rc = rd_prefetcher_init(&pf, cfg, t->info.num_nodes, t->halo, t->halo_size, score, t->steps,
-                              &preload, &preload_slot, &r->preload_rows);
-  free(score);
+  int rc = rd_prefetcher_init(&pf, &c, t->info.num_nodes, &(rd_halo_view)RD_TRACE_HALO(t),
+                              t->steps, &preload, &preload_slot, &r->preload_rows);
   free(preload);
   free(preload_slot);
   if (rc) return -1;
   r->capacity = pf.buf.cfg.capacity;
   r->halo_size = t->halo_size;
   rd_node *nodes = NULL;
-  int64_t *offset = NULL, *next = NULL;
-  const int belady = ops->rule == RD_RULE_BELADY;
+  int64_t *offset = NULL;
   int32_t *contacted = calloc((size_t)t->info.parts, sizeof *contacted);
-  if (decode(t, &nodes, &offset, belady ? &next : NULL)) {
+  if (decode(t, &nodes, &offset)) {
     rc = -1;
     goto done;
   }
@@ -104,8 +87,15 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
   for (int64_t s = 0; s < t->steps; s++) {
     const rd_node *remote = nodes + offset[s];
     const int64_t n = offset[s + 1] - offset[s];
+    // The future the policy reads: the trace holds it, shown as the live
+    // run's sample-ahead window shows it.
+    for (int64_t f = s; f < t->steps && f <= s + rd_prefetcher_ahead(&pf); f++)
+      if (f >= pf.fed && rd_prefetcher_see(&pf, f, nodes + offset[f], offset[f + 1] - offset[f])) {
+        rc = -1;
+        goto done;
+      }
     rd_prefetch_metrics m;
-    const rd_buffer_plan *p = rd_prefetcher_step(&pf, remote, n, belady ? next + offset[s] : NULL, s, &m);
+    const rd_buffer_plan *p = rd_prefetcher_step(&pf, remote, n, s, &m);
     // Fetch side of the live exchange: 2 messages per owner asked, ids out, rows back.
     int64_t owners = 0;
     for (int64_t k = 0; k < p->misses + p->num_prefetch; k++) {
@@ -142,7 +132,6 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
 done:
   free(nodes);
   free(offset);
-  free(next);
   free(contacted);
   rd_prefetcher_free(&pf);
   return rc;

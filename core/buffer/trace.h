@@ -57,6 +57,10 @@ typedef struct rd_trace {
 } rd_trace;
 
 int rd_trace_load(rd_trace *t, const char *path);
+// The halo a trace carries, as the policies see it (rd_halo_view).
+#define RD_TRACE_HALO(t)                                                              \
+  {.ids = (t)->halo, .size = (t)->halo_size, .owner = (t)->halo_owner,                \
+   .degree = (t)->halo_degree, .vip = (t)->halo_vip}
 void rd_trace_free(rd_trace *t);
 // Decodes step `s` into out[count[s]]; -1 with rd_error on a corrupt stream.
 int rd_trace_step(const rd_trace *t, int64_t s, rd_node *out);

@@ -12,7 +12,7 @@ enum { RNG_EPOCH = 0xe90c };
 
 struct rd_pipeline {
   rd_pipeline_config cfg;
-  rd_sampled *ring;       // [K + 1]: step s lives in ring[s % (K + 1)]
+  rd_sampled *ring;       // [K + 2]: step s lives in ring[s % (K + 2)]
   int64_t front, frontier;  // held steps: [front, frontier)
   rd_node *perm;          // the shuffle of epoch perm_epoch
   int64_t perm_epoch;
@@ -87,7 +87,7 @@ rd_pipeline *rd_pipeline_create(const rd_pipeline_config *c) {
   }
   pl->cfg = *c;
   pl->perm_epoch = -1;
-  pl->ring = calloc((size_t)c->lookahead + 1, sizeof *pl->ring);
+  pl->ring = calloc((size_t)c->lookahead + 2, sizeof *pl->ring);
   pl->perm = malloc(((size_t)c->g->num_train + 1) * sizeof *pl->perm);
   if (!pl->ring || !pl->perm) {
     rd_pipeline_free(pl);
@@ -99,7 +99,7 @@ rd_pipeline *rd_pipeline_create(const rd_pipeline_config *c) {
 
 void rd_pipeline_free(rd_pipeline *pl) {
   if (!pl) return;
-  for (int i = 0; pl->ring && i <= pl->cfg.lookahead; i++) rd_sampled_free(&pl->ring[i]);
+  for (int i = 0; pl->ring && i <= pl->cfg.lookahead + 1; i++) rd_sampled_free(&pl->ring[i]);
   free(pl->ring);
   free(pl->perm);
   free(pl);
@@ -122,7 +122,7 @@ static void shuffle(rd_pipeline *pl, int64_t epoch) {
 // Samples step `step` into its slot.
 static void sample(rd_pipeline *pl, int64_t step) {
   const rd_pipeline_config *c = &pl->cfg;
-  rd_sampled *s = &pl->ring[step % (c->lookahead + 1)];
+  rd_sampled *s = &pl->ring[step % (c->lookahead + 2)];
   const int64_t epoch = step / c->per_epoch, k = step % c->per_epoch, T = c->g->num_train;
   if (epoch != pl->perm_epoch) shuffle(pl, epoch);
   const int64_t lo = k * c->global_batch, hi = lo + c->global_batch < T ? lo + c->global_batch : T;
@@ -148,6 +148,7 @@ static void sample(rd_pipeline *pl, int64_t step) {
 }
 
 int64_t rd_pipeline_advance(rd_pipeline *pl, int64_t step) {
+  if (step > pl->front + 1) step = pl->front + 1;  // a slot per held step: K + 2 at most
   int64_t last = step + pl->cfg.lookahead;
   if (last > pl->cfg.total_steps - 1) last = pl->cfg.total_steps - 1;
   int64_t n = 0;
@@ -159,12 +160,12 @@ int64_t rd_pipeline_frontier(const rd_pipeline *pl) { return pl->frontier; }
 
 const rd_sampled *rd_pipeline_at(const rd_pipeline *pl, int64_t step) {
   if (step < pl->front || step >= pl->frontier) return NULL;
-  return &pl->ring[step % (pl->cfg.lookahead + 1)];
+  return &pl->ring[step % (pl->cfg.lookahead + 2)];
 }
 
 void rd_pipeline_release(rd_pipeline *pl, int64_t step) {
   if (step != pl->front || step >= pl->frontier) return;
-  pl->held -= pl->ring[step % (pl->cfg.lookahead + 1)].bytes;
+  pl->held -= pl->ring[step % (pl->cfg.lookahead + 2)].bytes;
   pl->front++;
 }
 

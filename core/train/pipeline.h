@@ -1,5 +1,5 @@
 // The sample-ahead pipeline of one rank: a ring of the next K + 1 sampled
-// mini-batches (steps t .. t+K), sampled in step order across epoch
+// mini-batches (steps t .. t+K; one more while step t+1 is planned early), sampled in step order across epoch
 // boundaries (every epoch's shuffle is seeded, so the next one is known
 // too), each sampled exactly once and held until its step has trained. At
 // step t a rank thus knows the exact remote-input sets of steps t .. t+K: a
@@ -57,8 +57,10 @@ rd_pipeline *rd_pipeline_create(const rd_pipeline_config *c);
 void rd_pipeline_free(rd_pipeline *pl);
 
 // Samples every step of [step, step + K] (capped at the run's last step)
-// not sampled yet, in step order; `step` is the next step to train, after
-// every earlier one was released. Returns how many steps it sampled now:
+// not sampled yet, in step order. `step` is the next step to train (every
+// earlier one released), or the one after it while that one still trains
+// (--overlap-fetch plans step t+1, with its window up to t+1+K, during step
+// t: the ring has K + 2 slots for that). Returns how many steps it sampled now:
 // they are rd_pipeline_at(pl, sampled - n .. sampled - 1) with
 // sampled = rd_pipeline_frontier(pl), for the caller to announce (the
 // buffer's view of the future).

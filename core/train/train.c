@@ -45,6 +45,7 @@ typedef struct trainer {
   rd_exchange *ahead_ex;
   float *ahead_rows;
   int64_t cap_ahead_rows, ahead_step;  // the step in flight, -1: none
+  int64_t announced;                   // steps announced to the buffer's policy
   int64_t ahead_nreq;
   const rd_buffer_plan *ahead_plan;    // its plan, valid until the next is made
   rd_prefetch_metrics ahead_pm;        // and its metrics (planned a step early)
@@ -97,13 +98,26 @@ static void request(trainer *t, int64_t k, rd_node v) {
   t->req_row[k] = t->p.local[v];
 }
 
+// Announces the sampled steps up to `step` + K to the buffer's policy, just
+// before `step` is planned: a policy that reads the future sees steps
+// step..step+K, as in a replay, whenever the plan is made.
+static int announce(trainer *t, int64_t step) {
+  const int64_t last = step + t->cfg->lookahead, frontier = rd_pipeline_frontier(t->pipeline);
+  for (; t->announced <= last && t->announced < frontier; t->announced++) {
+    const rd_sampled *a = rd_pipeline_at(t->pipeline, t->announced);
+    if (rd_prefetcher_see(&t->pf, t->announced, a->remote, a->num_remote)) return -1;
+  }
+  return 0;
+}
+
 // The buffer's plan for training step `step` (the policy's action, hits,
 // misses, evictions) and its requests in req_owner/req_row: the misses,
 // then the replacement rows the policy asked for. NULL on error.
 static const rd_buffer_plan *plan_step(trainer *t, const rd_sampled *s, int64_t step,
                                        rd_prefetch_metrics *pm, int64_t *nreq) {
+  if (announce(t, step)) return NULL;
   if (t->trace && rd_trace_writer_step(t->trace, s->remote, s->num_remote)) return NULL;
-  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, s->remote, s->num_remote, NULL, step, pm);
+  const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, s->remote, s->num_remote, step, pm);
   *nreq = plan->misses + plan->num_prefetch;
   t->req_owner = rd_grow(t->req_owner, &t->cap_owner, *nreq + 1, sizeof *t->req_owner);
   t->req_row = rd_grow(t->req_row, &t->cap_row, *nreq + 1, sizeof *t->req_row);
@@ -194,6 +208,14 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
 #undef SRC
 }
 
+// Samples the window up to step + K (+ 1 with --overlap-fetch, which plans
+// step + 1 during this step).
+static int advance(trainer *t, int64_t step) {
+  rd_pipeline_advance(t->pipeline, step);
+  return 0;
+}
+
+
 // --overlap-fetch: plans training step `step` and starts fetching its rows.
 static int request_ahead(trainer *t, const rd_sampled *s, int64_t step) {
   int64_t nreq;
@@ -230,6 +252,7 @@ static int overlapped_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_f
   // This step's time is not known yet: the window gets the last full one.
   rd_prefetcher_record(&t->pf, pm, rd_now() - t0, t->last_step_seconds);
   if (step + 1 < t->total_steps) {
+    if (advance(t, step + 1)) return -1;  // the window of the step planned now
     const rd_sampled *next = rd_pipeline_at(t->pipeline, step + 1);
     if (!next) return rd_error_set("step %lld is not sampled yet", (long long)(step + 1));
     if (request_ahead(t, next, step + 1)) return -1;
@@ -312,22 +335,21 @@ static int start_prefetcher(trainer *t, const int *fanouts, double seed_prob) {
     return rd_error_set("replicate-features: every rank holds every row, so policy %s has no "
                         "buffer to steer (use --policy none)", ops->name);
   const rd_buffer_start init = rd_prefetch_init_of(&cfg->prefetch);
-  if ((init == RD_INIT_VIP || cfg->record_trace) && halo_vip(t, fanouts, seed_prob)) return -1;
-  if (ops->rule == RD_RULE_BELADY)
-    return rd_error_set("policy %s needs the future: run it on a recorded trace with rudder_replay",
-                        ops->name);
-  float *score = NULL;
-  if (init == RD_INIT_DEGREE) {
-    score = malloc(((size_t)t->p.num_halo + 1) * sizeof *score);
-    for (int64_t i = 0; i < t->p.num_halo; i++) score[i] = (float)t->p.halo_degree[i];
-  }
+  if ((init == RD_INIT_VIP || cfg->record_trace || (ops->flags & RD_POLICY_VIP)) &&
+      halo_vip(t, fanouts, seed_prob))
+    return -1;
+  if (ops->flags & RD_POLICY_OFFLINE)
+    return rd_error_set("policy %s needs the whole future: run it on a recorded trace with "
+                        "rudder_replay", ops->name);
   rd_prefetch_config pc = cfg->prefetch;
+  pc.params.seed = cfg->seed;
+  pc.params.lookahead = cfg->lookahead;  // the policy sees what the pipeline sampled
   pc.params.comm = &t->comm;  // the loop calls decide on every rank at every step
-  const int rc = rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, t->p.halo, t->p.num_halo,
-                                    init == RD_INIT_VIP ? t->halo_vip : score, t->total_steps,
-                                    &t->preload, &t->preload_slot, &t->num_preload);
-  free(score);
-  if (rc) return -1;
+  const rd_halo_view halo = {.ids = t->p.halo, .size = t->p.num_halo, .owner = t->p.halo_owner,
+                             .degree = t->p.halo_degree, .vip = t->halo_vip};
+  if (rd_prefetcher_init(&t->pf, &pc, t->g.num_nodes, &halo, t->total_steps, &t->preload,
+                         &t->preload_slot, &t->num_preload))
+    return -1;
   const int64_t rows = t->pf.buf.cfg.capacity * t->p.num_features;
   t->buffer_rows = t->be->alloc(t->be, ((size_t)rows + 1) * sizeof *t->buffer_rows);
   if (!t->buffer_rows) {
@@ -427,8 +449,9 @@ static int setup(trainer *t, MPI_Comm comm, const rd_train_config *cfg) {
   const rd_pipeline_config pc = {.g = &t->g, .p = &t->p, .rank = t->rank, .sampler = t->sampler,
                                  .global_batch = G, .per_epoch = t->per_epoch,
                                  .total_steps = t->total_steps, .seed = cfg->seed,
-                                 // Overlap plans step t+1 during step t, with its own K ahead.
-                                 .lookahead = cfg->lookahead + (cfg->overlap_fetch ? 1 : 0)};
+                                 // (--overlap-fetch plans step t+1 during step t: the
+                                 // pipeline keeps a slot for that)
+                                 .lookahead = cfg->lookahead};
   if (!(t->pipeline = rd_pipeline_create(&pc))) return -1;
   return start_prefetcher(t, fanouts, (double)G / (double)T);
 }
@@ -469,7 +492,7 @@ static void teardown(trainer *t) {
 // one step entering it, step + K), then trains on `step`'s sample.
 static int train_step(trainer *t, int64_t step, rd_step_metrics *m) {
   const double t0 = rd_now();
-  rd_pipeline_advance(t->pipeline, step);
+  if (advance(t, step)) return -1;
   const rd_sampled *s = rd_pipeline_at(t->pipeline, step);
   const rd_minibatch *mb = &s->mb;
   const int32_t n = s->num_seeds;
