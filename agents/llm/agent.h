@@ -35,8 +35,9 @@
 //                     asks once for the whole job, on the job's window (every
 //                     rank's summed; rates weighted by accesses), and every
 //                     rank applies the decision before the same step: one
-//                     MPI_Allgather per step carries the windows and the
-//                     decision. rank: one agent per rank (the paper). A
+//                     non-blocking MPI_Iallgather per step, completed at the
+//                     next, carries the windows and the decision (so an
+//                     answer applies one step after it arrived). rank: one agent per rank (the paper). A
 //                     replay has one rank: job = rank there.
 //   warmup=0|1        slm: 1. At the first step, send the prompt once with a
 //                     one-token answer, so that the server's prompt cache
