@@ -73,6 +73,8 @@
 //   rows_fetched_per_step evicted_per_step fetch_ms step_ms
 //   cum_hit_rate (integer %, access-weighted since the start) comm_volume
 //   (misses per step, integer) history (one line per past decision)
+//   candidates cand_5 cand_10 cand_25 cand_50 cand_100 stale_age_p50
+//   stale_age_max (what a replacement would trade: core/buffer/scores.h)
 #ifndef RUDDER_LLM_AGENT_H
 #define RUDDER_LLM_AGENT_H
 
@@ -81,7 +83,7 @@
 #include "buffer/policy.h"
 #include "llm/client.h"
 
-extern const rd_policy_ops rd_policy_llm, rd_policy_slm;
+extern const rd_policy_ops rd_policy_llm, rd_policy_slm, rd_policy_llm_menu, rd_policy_slm_menu;
 
 typedef struct rd_llm_stats {
   int64_t posted;      // windows posted at decision points
