@@ -51,7 +51,6 @@ typedef struct past {
   int64_t step, step_applied, stale, capacity;
   rd_llm_status status;  // RD_LLM_OK, or the failure that led to the fallback
   int replace, applied;  // the answer (or fallback); applied = 0 when too late
-  int open;              // the latest applied: `after` is still growing
   double fraction, cum_hit_rate;
   rd_replace knobs;         // menu agents: the knobs set (replace: a tune)
   int64_t evicted, filled;  // what the replacement did (-1: not measured yet)
@@ -131,7 +130,13 @@ typedef struct agent {
   // Training side only (the thread that calls decide):
   past hist[MAX_HISTORY];
   int num_past;
-  span seg;  // steps since the last applied decision (the open span)
+  span seg0;  // steps before the first applied decision
+  // scope=job: the gather in flight (started at a step, completed at the
+  // next), its send buffer, and the leader's answer riding in it.
+  MPI_Request greq;
+  job_slot sent;
+  int sent_have;
+  response sent_got;
   double cum_hits, cum_weight;  // paper: access-weighted hit rate of counted windows
   int64_t cum_step;             // steps before this one are counted
   rd_decision *log;
@@ -421,7 +426,9 @@ static void destroy(void *state) {
   free(a->tmpl[0]);
   free(a->tmpl[1]);
   free(a->opts);
-  free(a->slots);
+  // A gather still in flight (a run that failed before drain) may yet write
+  // into the buffer: leave it to the process's end rather than free it.
+  if (a->greq == MPI_REQUEST_NULL) free(a->slots);
   free(a);
 }
 
@@ -502,6 +509,7 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
   if (s->max_age < 0) s->max_age = p->period;
   if (s->scope_job < 0) s->scope_job = s->mode != MODE_PAPER;  // the paper: one agent per rank
   a->leader = 1;
+  a->greq = MPI_REQUEST_NULL;
   if (!rc && s->scope_job && p->comm) {
     a->job = 1;
     a->comm = *(const MPI_Comm *)p->comm;
@@ -582,8 +590,15 @@ static request snapshot(const agent *a, const rd_window *w) {
   request q = {.w = *w, .posted_at = rd_now(), .cum_hit_rate = cum_hit_rate(a, w), .knobs = a->knobs};
   q.num_past = a->num_past < a->set.history ? a->num_past : a->set.history;
   memcpy(q.hist, a->hist + a->num_past - q.num_past, (size_t)q.num_past * sizeof *q.hist);
-  for (int i = 0; i < q.num_past; i++)
-    if (q.hist[i].open) q.hist[i].after = a->seg;
+  // A decision's baseline is the span of the applied decision before it
+  // (kept in the entry when that one has left the array).
+  const int first = a->num_past - q.num_past;
+  for (int i = 0; i < q.num_past; i++) {
+    if (!q.hist[i].applied) continue;
+    int j = first + i - 1;
+    while (j >= 0 && !a->hist[j].applied) j--;
+    if (j >= 0) q.hist[i].before = a->hist[j].after;
+  }
   return q;
 }
 
@@ -636,13 +651,11 @@ static int resolve(agent *a, const rd_policy_params *p, int64_t step, response *
             .filled = act.replace ? -1 : 0, .knobs = act};
   if (a->set.menu) h.replace = act.tune;
   if (!late) {
-    // The open span ends here: it is the effect of the decision before and
-    // the baseline of this one.
-    for (int i = 0; i < a->num_past; i++)
-      if (a->hist[i].open) a->hist[i].after = a->seg, a->hist[i].open = 0;
-    h.before = a->seg;
-    h.open = 1;
-    a->seg = (span){0};
+    // Its baseline: the span of the applied decision before it, as far as
+    // it is measured now (snapshot completes it while both are in the array).
+    int j = a->num_past - 1;
+    while (j >= 0 && !a->hist[j].applied) j--;
+    h.before = j >= 0 ? a->hist[j].after : a->seg0;
   }
   if (a->num_past == MAX_HISTORY) memmove(a->hist, a->hist + 1, (MAX_HISTORY - 1) * sizeof *a->hist);
   a->hist[a->num_past < MAX_HISTORY ? a->num_past++ : MAX_HISTORY - 1] = h;
@@ -733,22 +746,33 @@ static int take(agent *a, response *got) {
 
 // The leader's part of a step, on the (job's) window: measure, record the
 // answer taken before the step, warm the server once, ask at decision points.
-static void lead(agent *a, const rd_policy_params *p, const rd_window *w, int have, response *got) {
-  // The step before this one joins the open span (before an answer applied
-  // now closes it), and tells what the replacement applied to it did.
-  if (w->step > 0) {
-    a->seg.steps++;
-    a->seg.accesses += w->last_accesses;
-    a->seg.hits += w->last_hits;
-    a->seg.misses += w->last_misses;
-    a->seg.rows_fetched += w->last_rows_fetched;
-    past *h = a->num_past ? &a->hist[a->num_past - 1] : NULL;
-    if (h && h->evicted < 0 && h->step_applied == w->step - 1)
-      h->evicted = w->last_evicted, h->filled = w->last_filled;
-  }
+// The counts of step t (a window's last_*) join the span of the latest
+// decision applied at or before t: spans run from one applied decision to
+// the next, whenever the counts arrive.
+static void count_step(agent *a, int64_t t, const rd_window *w) {
+  span *s = &a->seg0;
+  for (int i = a->num_past - 1; i >= 0; i--)
+    if (a->hist[i].applied && a->hist[i].step_applied <= t) {
+      s = &a->hist[i].after;
+      if (a->hist[i].step_applied == t && a->hist[i].evicted < 0)
+        a->hist[i].evicted = w->last_evicted, a->hist[i].filled = w->last_filled;
+      break;
+    }
+  s->steps++;
+  s->accesses += w->last_accesses;
+  s->hits += w->last_hits;
+  s->misses += w->last_misses;
+  s->rows_fetched += w->last_rows_fetched;
+}
+
+// The leader's part of a step, on the (job's) window `w`: measure, record
+// the answer taken (applied before step `at`), warm the server once, ask at
+// decision points.
+static void lead(agent *a, const rd_policy_params *p, const rd_window *w, int have, response *got, int64_t at) {
+  if (w->step > 0) count_step(a, w->step - 1, w);
   count_window(a, w);
   rd_replace unused;
-  if (have) resolve(a, p, w->step, got, &unused);
+  if (have) resolve(a, p, at, got, &unused);
   if (a->set.warmup && !a->warmed) {
     // The first window has the run's fixed facts (the system prompt): the
     // server evaluates them now, while the first steps run.
@@ -774,33 +798,38 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
     if (a->set.menu) *out = a->knobs;
     return;
   }
-  response got;
-  const int have = a->leader && take(a, &got);
-  // What the answer does to this step (resolve, in lead, records the same).
-  rd_replace act = {0};
-  int applied = 0;
-  if (have) {
-    applied = w->step - got.w.step <= a->set.max_age;
-    act = action_of(a, p, &got.reply);
-  }
   if (!a->job) {
-    if (applied) *out = act;
-    lead(a, p, w, have, &got);
+    response got;
+    const int have = take(a, &got);
+    if (have && w->step - got.w.step <= a->set.max_age) *out = action_of(a, p, &got.reply);
+    lead(a, p, w, have, &got, w->step);
     return;
   }
-  // scope=job: one gather per step. The leader's entry carries the decision
-  // every rank applies before this same step, and the leader learns the
-  // job's window from the others'. Every rank calls decide at every step
-  // (the prefetcher's contract when params.comm is set), and the step's
-  // exchange, a collective, follows at once: nobody waits longer than it
-  // would there.
-  const job_slot mine = {.w = *w, .act = applied, .rep = act};
-  MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, a->slots, (int)sizeof mine, MPI_BYTE, a->comm);
-  if (a->slots[0].act) *out = a->slots[0].rep;
-  if (a->leader) {
-    const rd_window jw = job_window(a->slots, a->size);
-    lead(a, p, &jw, have, &got);
+  // scope=job: one non-blocking gather per step, started here and completed
+  // at the next step's decide. The leader's entry carries the decision that
+  // every rank applies before that next step; the leader learns the job's
+  // window from the others' entries one step late. Every rank calls decide
+  // at every step (the prefetcher's contract when params.comm is set), and
+  // by the next step all have passed this one (its exchange synchronised
+  // them): completing the gather then waits for nobody.
+  if (a->greq != MPI_REQUEST_NULL) {
+    MPI_Wait(&a->greq, MPI_STATUS_IGNORE);
+    if (a->slots[0].act) *out = a->slots[0].rep;
+    if (a->leader) {
+      const rd_window jw = job_window(a->slots, a->size);
+      lead(a, p, &jw, a->sent_have, &a->sent_got, w->step);
+    }
   }
+  a->sent = (job_slot){.w = *w};
+  // The last step's gather would complete after training: no answer rides
+  // in it (drain logs one still waiting as too late).
+  a->sent_have = a->leader && w->step + 1 < w->total_steps && take(a, &a->sent_got);
+  if (a->sent_have && w->step + 1 - a->sent_got.w.step <= a->set.max_age) {
+    a->sent.act = 1;
+    a->sent.rep = action_of(a, p, &a->sent_got.reply);
+  }
+  MPI_Iallgather(&a->sent, (int)sizeof a->sent, MPI_BYTE, a->slots, (int)sizeof a->sent, MPI_BYTE, a->comm,
+                 &a->greq);
 }
 
 // Training is over: an answer still on its way is waited for (the client's
@@ -808,6 +837,15 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
 // question asked is in the results.
 static int64_t drain(void *state, rd_decision **out) {
   agent *a = state;
+  if (a->job && a->greq != MPI_REQUEST_NULL) {
+    // Every rank drains at the same point of the run: the last gather ends
+    // here, and its windows still count (no answer rode in it).
+    MPI_Wait(&a->greq, MPI_STATUS_IGNORE);
+    if (a->leader) {
+      const rd_window jw = job_window(a->slots, a->size);
+      if (jw.step > 0) count_step(a, jw.step - 1, &jw);
+    }
+  }
   pthread_mutex_lock(&a->mu);
   // A question that waited only for the warm-up is still asked (its answer
   // is logged as too late), as it would have been without one; one posted
@@ -857,8 +895,8 @@ static const preset llm_preset = {
 static const preset slm_preset = {
     .policy = "slm", .history = 3,
     .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "smollm2-135m-instruct",
-                    .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 64, .reason_chars = 60,
-                    .cache_prompt = 1, .connect_timeout_ms = 1000, .timeout_ms = 15000},
+                    .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 48, .reason_chars = -1,
+                    .cache_prompt = 1, .connect_timeout_ms = 1000, .timeout_ms = 60000},
             .mode = MODE_RUDDER, .history = -1, .max_age = -1, .scope_job = -1, .warmup = 1,
             .prompts = RUDDER_PROMPTS_DIR}};
 

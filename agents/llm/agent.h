@@ -43,8 +43,11 @@
 //                     holds the fixed part (the system message) before the
 //                     first question; a question then costs its new tokens.
 //   cache_prompt=0|1  slm: 1. Ask llama-server to keep each slot's prompt.
-//   reason_chars=N    the reason's maxLength in the schema (llm 160, slm 60;
-//                     0: no reason asked, the shortest answer)
+//   reason_chars=N    the reason's maxLength in the schema (llm 160; slm 0:
+//                     no reason asked, the shortest answer: a 135M model's
+//                     reasons are noise, and each token costs on a CPU)
+//   (slm: timeout_ms 60000, max_tokens 48: a loaded 2-core machine answers
+//   in tens of seconds, and an answer that arrives is still applied.)
 //   prompts=DIR       where MODE.txt lives (default: $RUDDER_PROMPTS, else
 //                     the source tree's agents/prompts)
 //
