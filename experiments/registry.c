@@ -12,7 +12,7 @@
 // A build may leave the agents out (-DRUDDER_CLASSIFIERS=OFF, -DRUDDER_LLM=OFF):
 // their names then say so instead of "unknown".
 #define CLASSIFIERS(X) X(xgb) X(rf) X(svm) X(linear) X(fann)
-#define LLMS(X) X(llm) X(slm)
+#define LLMS(X) X(llm) X(slm) X(llm_menu) X(slm_menu)
 #define NOTHING(X)
 #ifdef RUDDER_HAVE_CLASSIFIERS
 #define BUILT_CLASSIFIERS CLASSIFIERS

@@ -5,7 +5,7 @@ load common
 stats dat using 1 nooutput
 n = STATS_blocks
 eval begin(n, 2, 640, 400, 70, 50, "Rows moved against the lookahead window K (fetched + preloaded, all ranks)")
-eval note("lookahead: Belady inside the window of K sampled-ahead steps, the VIP probability beyond it.\\nBelady: offline optimum over the whole run (trace replay); vip: the static top-VIP buffer.")
+eval note("lookahead: Belady inside the window of K sampled-ahead steps, the VIP probability beyond it; labels: its rows / Belady's.\\nBelady: offline optimum over the whole run (trace replay); vip: the static top-VIP buffer.")
 set xlabel "K (steps sampled ahead)"
 set ylabel "rows moved (millions)"
 set logscale x 2

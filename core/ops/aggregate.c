@@ -222,36 +222,94 @@ void rd_edge_softmax_backward(const rd_block *b, const rd_real *alpha, const rd_
   }
 }
 
-void rd_gat_aggregate(const rd_block *b, const rd_real *alpha, const rd_real *z, int heads, int f,
-                      rd_real *out) {
-  size_t hf = (size_t)heads * f;
-#pragma omp parallel for schedule(static)
-  for (int v = 0; v < b->num_dst; v++) {
-    rd_real *o = out + v * hf;
-    memset(o, 0, hf * sizeof *o);
+// Destinations [v0, v1): out[v] = Σ over v's slots of alpha · z[src].
+RD_CLONES static void gat_agg_rows(const rd_block *b, int v0, int v1, const rd_real *alpha,
+                                   const rd_real *restrict z, int heads, int f,
+                                   rd_real *restrict out) {
+  const int hf = heads * f;
+  const int64_t end = b->indptr[v1] + v1;
+  for (int v = v0; v < v1; v++) {
+    rd_real *restrict o = out + (size_t)v * hf;
+    for (int c = 0; c < hf; c++) o[c] = 0;
     for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
-      const rd_real *zu = z + slot_src(b, v, j) * hf;
+      if (j + AHEAD < end) {
+        // The slot AHEAD on: a block edge of this or a later destination, or a self slot.
+        const int64_t k = j + AHEAD;
+        int w = v;
+        while (k > b->indptr[w + 1] + w) w++;
+        prefetch_row(z + (size_t)slot_src(b, w, k) * hf, hf);
+      }
+      const rd_real *restrict zu = z + (size_t)slot_src(b, v, j) * hf;
       for (int h = 0; h < heads; h++) {
-        rd_real a = alpha[j * heads + h];
+        const rd_real a = alpha[j * heads + h];
         for (int c = h * f; c < (h + 1) * f; c++) o[c] += a * zu[c];
       }
     }
   }
 }
 
-void rd_gat_aggregate_backward(const rd_block *b, const rd_real *alpha, const rd_real *z,
-                               const rd_real *dout, int heads, int f, rd_real *dalpha,
-                               rd_real *dz) {
+void rd_gat_aggregate(const rd_block *b, const rd_real *alpha, const rd_real *z, int heads, int f,
+                      rd_real *out) {
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int v0 = 0; v0 < b->num_dst; v0 += CHUNK)
+    gat_agg_rows(b, v0, v0 + CHUNK < b->num_dst ? v0 + CHUNK : b->num_dst, alpha, z, heads, f, out);
+}
+
+// Σ_c a[c]·b[c] in LANES interleaved partial sums added pairwise at the end:
+// a fixed order, so the same bits from every clone and thread, and one that
+// vector units can follow (a single running sum cannot be vectorised without
+// changing its rounding).
+#define LANES 16
+static inline rd_real dot(const rd_real *restrict a, const rd_real *restrict b, int n) {
+  rd_real acc[LANES] = {0};
+  int c = 0;
+  for (; c + LANES <= n; c += LANES)
+    for (int k = 0; k < LANES; k++) acc[k] += a[c + k] * b[c + k];
+  for (int k = 0; c < n; c++, k++) acc[k] += a[c] * b[c];
+  for (int w = LANES / 2; w > 0; w /= 2)
+    for (int k = 0; k < w; k++) acc[k] += acc[k + w];
+  return acc[0];
+}
+
+// Sources [u0, u1) of the slot transpose (tptr; tslot, tdst per entry):
+// dalpha[slot, h] = <dout[v,h,:], z[u,h,:]> for each slot reading u, and
+// dz[u] = Σ over them of alpha · dout[v], from zero in slot order: one pass,
+// z[u] and dz[u] touched once, each dalpha written by one thread.
+RD_CLONES static void gat_agg_back_rows(const int64_t *tptr, const int64_t *tslot,
+                                        const int32_t *tdst, int u0, int u1,
+                                        const rd_real *alpha, const rd_real *restrict z,
+                                        const rd_real *restrict dout, int heads, int f,
+                                        rd_real *restrict dalpha, rd_real *restrict dz) {
+  const int hf = heads * f;
+  const int64_t end = tptr[u1];
+  for (int u = u0; u < u1; u++) {
+    rd_real *restrict o = dz + (size_t)u * hf;
+    const rd_real *restrict zu = z + (size_t)u * hf;
+    for (int c = 0; c < hf; c++) o[c] = 0;
+    for (int64_t t = tptr[u]; t < tptr[u + 1]; t++) {
+      if (t + AHEAD < end) prefetch_row(dout + (size_t)tdst[t + AHEAD] * hf, hf);
+      const int64_t j = tslot[t];
+      const rd_real *restrict g = dout + (size_t)tdst[t] * hf;
+      for (int h = 0; h < heads; h++) {
+        dalpha[j * heads + h] = dot(g + h * f, zu + h * f, f);
+        const rd_real a = alpha[j * heads + h];
+        for (int c = h * f; c < (h + 1) * f; c++) o[c] += a * g[c];
+      }
+    }
+  }
+}
+
+// The scatter form, columns split among threads: the fallback when the
+// transpose cannot be allocated. Same results.
+static void gat_agg_back_scatter(const rd_block *b, const rd_real *alpha, const rd_real *z,
+                                 const rd_real *dout, int heads, int f, rd_real *dalpha,
+                                 rd_real *dz) {
   size_t hf = (size_t)heads * f;
 #pragma omp parallel for schedule(static)
   for (int v = 0; v < b->num_dst; v++)
     for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
       const rd_real *zu = z + slot_src(b, v, j) * hf, *g = dout + v * hf;
-      for (int h = 0; h < heads; h++) {
-        rd_real dot = 0;
-        for (int c = h * f; c < (h + 1) * f; c++) dot += g[c] * zu[c];
-        dalpha[j * heads + h] = dot;
-      }
+      for (int h = 0; h < heads; h++) dalpha[j * heads + h] = dot(g + h * f, zu + h * f, f);
     }
   memset(dz, 0, (size_t)b->num_src * hf * sizeof *dz);
 #pragma omp parallel
@@ -270,4 +328,37 @@ void rd_gat_aggregate_backward(const rd_block *b, const rd_real *alpha, const rd
         }
       }
   }
+}
+
+void rd_gat_aggregate_backward(const rd_block *b, const rd_real *alpha, const rd_real *z,
+                               const rd_real *dout, int heads, int f, rd_real *dalpha,
+                               rd_real *dz) {
+  const int64_t slots = rd_gat_num_slots(b);
+  int64_t *tptr = malloc(((size_t)b->num_src + 1) * sizeof *tptr);
+  int64_t *tslot = malloc(((size_t)slots + 1) * sizeof *tslot);
+  int32_t *tdst = malloc(((size_t)slots + 1) * sizeof *tdst);
+  if (!tptr || !tslot || !tdst) {
+    free(tptr), free(tslot), free(tdst);
+    gat_agg_back_scatter(b, alpha, z, dout, heads, f, dalpha, dz);
+    return;
+  }
+  // Counting sort of the slots by source; visiting them in slot order keeps
+  // each source's list ascending (tptr[u] runs as u's cursor).
+  memset(tptr, 0, ((size_t)b->num_src + 1) * sizeof *tptr);
+  for (int v = 0; v < b->num_dst; v++)
+    for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) tptr[slot_src(b, v, j) + 1]++;
+  for (int32_t u = 0; u < b->num_src; u++) tptr[u + 1] += tptr[u];
+  for (int v = 0; v < b->num_dst; v++)
+    for (int64_t j = b->indptr[v] + v; j <= b->indptr[v + 1] + v; j++) {
+      const int64_t t = tptr[slot_src(b, v, j)]++;
+      tslot[t] = j;
+      tdst[t] = v;
+    }
+  for (int32_t u = b->num_src; u > 0; u--) tptr[u] = tptr[u - 1];
+  tptr[0] = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int u0 = 0; u0 < b->num_src; u0 += CHUNK)
+    gat_agg_back_rows(tptr, tslot, tdst, u0, u0 + CHUNK < b->num_src ? u0 + CHUNK : b->num_src,
+                      alpha, z, dout, heads, f, dalpha, dz);
+  free(tptr), free(tslot), free(tdst);
 }

@@ -1,10 +1,11 @@
 // Message passing over one sampled block (sampler/block.h): destination v
 // reads source rows indices[indptr[v] .. indptr[v+1]). Forward ops gather in
 // parallel over destinations. Backward ops into source rows either gather
-// over the block's transpose (segment mean) or scatter with COLUMNS, not
-// edges, split among threads (no atomics): every element is summed in edge
-// order, so gradients are bitwise identical for any thread count. Unless
-// marked "+=", outputs are overwritten.
+// over the block's transpose (segment mean, GAT aggregation) or scatter with
+// COLUMNS, not edges, split among threads (no atomics): every element is
+// summed in edge order, and dot products in a fixed lane order, so gradients
+// are bitwise identical for any thread count. Unless marked "+=", outputs
+// are overwritten.
 #ifndef RUDDER_OPS_AGGREGATE_H
 #define RUDDER_OPS_AGGREGATE_H
 

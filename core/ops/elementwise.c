@@ -68,8 +68,13 @@ static inline rd_real act_of(int act, rd_real v) {
   return act == RD_ACT_RELU ? (v > 0 ? v : 0) : act == RD_ACT_ELU ? (v > 0 ? v : rd_expm1(v)) : v;
 }
 
+// ELU's exponential is a libm call the vector loops cannot absorb: it is
+// skipped where the product is known, a zero gradient (half the elements
+// under dropout 0.5) times exp(v) in [0, 1] being that zero, sign and all.
 static inline rd_real act_grad(int act, rd_real v, rd_real g) {
-  return act == RD_ACT_RELU ? (v > 0 ? g : 0) : act == RD_ACT_ELU ? (v > 0 ? g : g * rd_exp(v)) : g;
+  return act == RD_ACT_RELU ? (v > 0 ? g : 0)
+         : act == RD_ACT_ELU ? (v > 0 || (g == 0 && v == v) ? g : g * rd_exp(v))
+                             : g;
 }
 
 // Elements [lo, lo + len) of a run whose index high half gives `hi`. The
@@ -85,11 +90,10 @@ static inline __attribute__((always_inline)) void fwd_body(rd_real *x, const rd_
                                                            rd_real *y, int len, int act, int drop,
                                                            const mask *m, uint32_t hi,
                                                            uint32_t lo) {
-  for (int c = 0; c < len; c++) {
+  for (int c = 0; c < len; c++) {  // a dropped element's activation is never computed
     const rd_real v = x[c] + bias[c];
-    const rd_real a = act_of(act, v);
     x[c] = v;
-    y[c] = !drop ? a : kept(m, hi, lo + (uint32_t)c) ? a * m->scale : 0;
+    y[c] = !drop ? act_of(act, v) : kept(m, hi, lo + (uint32_t)c) ? act_of(act, v) * m->scale : 0;
   }
 }
 
@@ -103,6 +107,21 @@ static inline __attribute__((always_inline)) void bwd_body(const rd_real *x, con
     g = act_grad(act, x[c], g);
     dx[c] = g;
     if (sum) sum[c] += g;
+  }
+}
+
+// ELU in two passes, so that the first vectorises: the masked, scaled
+// identity, then libm's exponential only where an element is kept and not
+// positive (a kept nonzero v·scale is nonzero: scale >= 1). Each value is the
+// same operations as the single pass.
+static void elu_fwd_fix(const rd_real *x, rd_real *y, int len, rd_real scale) {
+  for (int c = 0; c < len; c++)
+    if (!(x[c] > 0) && y[c] != 0) y[c] = rd_expm1(x[c]) * scale;
+}
+static void elu_bwd_fix(const rd_real *x, rd_real *dx, rd_real *sum, int len) {
+  for (int c = 0; c < len; c++) {
+    dx[c] = act_grad(RD_ACT_ELU, x[c], dx[c]);
+    if (sum) sum[c] += dx[c];
   }
 }
 
@@ -122,8 +141,8 @@ RD_CLONES static void fwd_kernel(rd_real *restrict x, const rd_real *restrict bi
     case RD_ACT_NONE * 2 + 1: FWD(RD_ACT_NONE, 1); break;
     case RD_ACT_RELU * 2: FWD(RD_ACT_RELU, 0); break;
     case RD_ACT_RELU * 2 + 1: FWD(RD_ACT_RELU, 1); break;
-    case RD_ACT_ELU * 2: FWD(RD_ACT_ELU, 0); break;
-    default: FWD(RD_ACT_ELU, 1); break;
+    case RD_ACT_ELU * 2: FWD(RD_ACT_NONE, 0), elu_fwd_fix(x, y, len, 1); break;
+    default: FWD(RD_ACT_NONE, 1), elu_fwd_fix(x, y, len, mm.scale); break;
   }
 #undef FWD
 }
@@ -139,8 +158,14 @@ RD_CLONES static void bwd_kernel(const rd_real *x, const rd_real *dy, rd_real *d
     case RD_ACT_NONE * 2 + 1: BWD(RD_ACT_NONE, 1); break;
     case RD_ACT_RELU * 2: BWD(RD_ACT_RELU, 0); break;
     case RD_ACT_RELU * 2 + 1: BWD(RD_ACT_RELU, 1); break;
-    case RD_ACT_ELU * 2: BWD(RD_ACT_ELU, 0); break;
-    default: BWD(RD_ACT_ELU, 1); break;
+    case RD_ACT_ELU * 2:
+      if (dx != dy) memcpy(dx, dy, (size_t)len * sizeof *dx);
+      elu_bwd_fix(x, dx, sum, len);
+      break;
+    default:
+      bwd_body(x, dy, dx, NULL, len, RD_ACT_NONE, 1, &mm, hi, lo);
+      elu_bwd_fix(x, dx, sum, len);
+      break;
   }
 #undef BWD
 }

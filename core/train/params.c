@@ -40,6 +40,7 @@ static const rd_param table[] = {
     {"policy", "replace_fraction", "replace-fraction", "replace_fraction", RD_PARAM_F64, 0, 1, NULL, 0, "0", "", "share of the buffer a replacement may touch (0: every stale slot)", AT(prefetch.params.fraction), TR},
     {"policy", "init", "buffer-init", "buffer_init", RD_PARAM_CHOICE, 0, 0, "policy|empty|degree|random|vip", RD_INIT_POLICY, "policy", "", "the buffer's initial fill (policy: the policy's own; belady always starts empty)", AT(prefetch.init), TR},
     {"policy", "lookahead", "lookahead", "lookahead", RD_PARAM_INT, 0, 1e5, NULL, 0, "0", "steps", "sample K steps ahead (across epochs): the remote inputs of steps t..t+K are known at step t (the window the lookahead policy ranks by; a replay shows it from the trace); training is identical for any K", AT(lookahead), TR},
+    {"policy", "overlap_fetch", "overlap-fetch", "overlap_fetch", RD_PARAM_FLAG, 0, 1, NULL, 0, "no", "", "request step t+1's missing rows while step t computes (samples one step further ahead): the same rows, hits and losses", AT(overlap_fetch), T},
     {"policy", "replicate_features", "replicate-features", "replicate_features", RD_PARAM_FLAG, 0, 1, NULL, 0, "no", "", "every rank loads every feature row: no exchange, the zero-communication bound (policy none)", AT(replicate_features), T},
     {"policy", "options", "policy-options", "policy_options", RD_PARAM_STR, 0, 0, NULL, 0, "", "", "policy-specific K=V,... (agents: endpoint, model, ...)", AT(prefetch.params.options), TR},
     // [sweep]: one value per run

@@ -45,6 +45,7 @@ typedef struct trainer {
   rd_exchange *ahead_ex;
   float *ahead_rows;
   int64_t cap_ahead_rows, ahead_step;  // the step in flight, -1: none
+  int64_t announced;                   // steps announced to the buffer's policy
   int64_t ahead_nreq;
   const rd_buffer_plan *ahead_plan;    // its plan, valid until the next is made
   rd_prefetch_metrics ahead_pm;        // and its metrics (planned a step early)
@@ -97,11 +98,24 @@ static void request(trainer *t, int64_t k, rd_node v) {
   t->req_row[k] = t->p.local[v];
 }
 
+// Announces the sampled steps up to `step` + K to the buffer's policy, just
+// before `step` is planned: a policy that reads the future sees steps
+// step..step+K, as in a replay, whenever the plan is made.
+static int announce(trainer *t, int64_t step) {
+  const int64_t last = step + t->cfg->lookahead, frontier = rd_pipeline_frontier(t->pipeline);
+  for (; t->announced <= last && t->announced < frontier; t->announced++) {
+    const rd_sampled *a = rd_pipeline_at(t->pipeline, t->announced);
+    if (rd_prefetcher_see(&t->pf, t->announced, a->remote, a->num_remote)) return -1;
+  }
+  return 0;
+}
+
 // The buffer's plan for training step `step` (the policy's action, hits,
 // misses, evictions) and its requests in req_owner/req_row: the misses,
 // then the replacement rows the policy asked for. NULL on error.
 static const rd_buffer_plan *plan_step(trainer *t, const rd_sampled *s, int64_t step,
                                        rd_prefetch_metrics *pm, int64_t *nreq) {
+  if (announce(t, step)) return NULL;
   if (t->trace && rd_trace_writer_step(t->trace, s->remote, s->num_remote)) return NULL;
   const rd_buffer_plan *plan = rd_prefetcher_step(&t->pf, s->remote, s->num_remote, step, pm);
   *nreq = plan->misses + plan->num_prefetch;
@@ -194,17 +208,13 @@ static int gather_inputs(trainer *t, const rd_sampled *s, int64_t step, rd_fetch
 #undef SRC
 }
 
-// Samples the window up to step + K and announces the steps entering it to
-// the buffer's policy, before `step` is planned (so a policy that reads the
-// future sees steps step..step+K, as in a replay).
+// Samples the window up to step + K (+ 1 with --overlap-fetch, which plans
+// step + 1 during this step).
 static int advance(trainer *t, int64_t step) {
-  const int64_t fresh = rd_pipeline_advance(t->pipeline, step);
-  for (int64_t f = rd_pipeline_frontier(t->pipeline) - fresh; f < rd_pipeline_frontier(t->pipeline); f++) {
-    const rd_sampled *a = rd_pipeline_at(t->pipeline, f);
-    if (rd_prefetcher_see(&t->pf, f, a->remote, a->num_remote)) return -1;
-  }
+  rd_pipeline_advance(t->pipeline, step);
   return 0;
 }
+
 
 // --overlap-fetch: plans training step `step` and starts fetching its rows.
 static int request_ahead(trainer *t, const rd_sampled *s, int64_t step) {
