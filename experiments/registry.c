@@ -1,5 +1,6 @@
 #include "registry.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -46,8 +47,12 @@ static const struct {
 } left_out[] = {LEFT_CLASSIFIERS(LEFT_OUT) LEFT_LLMS(LEFT_OUT_LLM) {NULL, NULL}};
 
 const rd_policy_ops *rd_policy_find(const char *name) {
+  char ident[64];  // the name as a C identifier: llm-menu is rd_policy_llm_menu
+  snprintf(ident, sizeof ident, "%s", name);
+  for (char *c = ident; *c; c++)
+    if (*c == '-') *c = '_';
   for (int i = 0; left_out[i].name; i++)
-    if (strcmp(left_out[i].name, name) == 0) {
+    if (strcmp(left_out[i].name, ident) == 0) {
       rd_error_set("policy '%s' is not in this build (configure with %s)", name, left_out[i].option);
       return NULL;
     }
