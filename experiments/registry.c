@@ -11,7 +11,7 @@
 // Agents follow the baselines: classifiers (agents/classifier), LLM agents (agents/llm).
 #define POLICIES(X)                                                                     \
   X(none) X(static) X(periodic) X(lru) X(lfu) X(vip) X(lookahead) X(belady) X(xgb) X(rf) X(svm) X(linear) X(fann) \
-  X(llm) X(slm)
+  X(llm) X(slm) X(llm_menu) X(slm_menu)
 
 #define DECLARE(name) extern const rd_policy_ops rd_policy_##name;
 POLICIES(DECLARE)

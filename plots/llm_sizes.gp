@@ -4,11 +4,11 @@
 load common
 stats dat using 1 nooutput
 n = STATS_blocks
-xl = "(strcol(col('policy')) . (strcol(col('model')) ne '-' ? \"\\n\" . strcol(col('model')) : ''))"
+xl = "(strcol(col('policy')) . (strcol(col('model')) ne '-' && strcol(col('model')) ne strcol(col('policy')) ? \"\\n\" . strcol(col('model')) : ''))"
 colr(p) = p eq "none" ? 0x9a9a9a : p eq "periodic" ? 0x4c78a8 : 0xf28e2b
 
 eval begin(3 * n, 3, 480, 400, 70, 50, "The agents by served model (only what this machine can serve) against none and periodic")
-eval note("Left: rows moved relative to none. Middle: hit rate. Right: mean decision latency (s) with answers valid / asked.\\nThe paper sweeps 135M to 8x22B parameters on GPUs and finds ~3B the sweet spot; here only small models on shared CPU cores.")
+eval note("Left: rows moved relative to none. Middle: hit rate. Right: mean decision latency (s), labelled valid answers / decision points (0 s when none was answered).\\nThe paper sweeps 135M to 8x22B parameters on GPUs and finds ~3B the sweet spot; here only small models on shared CPU cores.")
 set yrange [0:*]
 set offsets 0.5, 0.5, graph 0.14, 0
 array M[3] = ["rows_rel", "hit_rate", "latency_s"]

@@ -1,10 +1,12 @@
 // The persistent buffer: invariants of the slot map under random steps for
 // every rule; each rule's behaviour on hand-made traces with known answers;
 // Belady equal to a brute-force optimum on tiny traces; trace files round trip.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buffer/buffer.h"
+#include "buffer/scores.h"
 #include "buffer/trace.h"
 #include "check.h"
 #include "error.h"
@@ -231,6 +233,34 @@ static void trace_round_trip(void) {
   remove("buffer_trace.rdt");
 }
 
+// What an agent is shown of a SCORE replacement (scores.c), on known
+// counts: 4 slots holding nodes 0-3, never hit; nodes 4-9 missed 2, 2, 1, 1,
+// 1, 1 times at steps 0 and 1.
+static void score_view(void) {
+  rd_buffer b = make(12, 4, RD_RULE_SCORE, 25);
+  rd_buffer_plan p = {0};
+  const int32_t fill[4] = {0, 1, 2, 3};
+  int32_t slot[4], placed[4];
+  CHECK(rd_buffer_preload(&b, fill, 4, 0, slot, placed) == 4, "preload");
+  const int32_t s0[6] = {4, 5, 6, 7, 8, 9}, s1[2] = {4, 5};
+  step(&b, &p, s0, 6, 0, NULL, 0);
+  step(&b, &p, s1, 2, 1, NULL, 0);
+  rd_score_view v;
+  CHECK(rd_buffer_score_view(&b, 2, &v) == 0, "%s", rd_error());
+  // Decayed by 0.95 per step: 4, 5 hold 0.95^2 + 0.95, the others 0.95^2.
+  const double two = 0.95 * 0.95 + 0.95, one = 0.95 * 0.95;
+  CHECK(v.candidates == 6, "candidates %lld", (long long)v.candidates);
+  // Ranks for 4 slots: 5 %, 10 %, 25 % -> 1st; 50 % -> 2nd; 100 % -> 4th.
+  CHECK(fabs(v.cand_at[0] - two) < 1e-5 && fabs(v.cand_at[2] - two) < 1e-5 && fabs(v.cand_at[3] - two) < 1e-5 &&
+            fabs(v.cand_at[4] - one) < 1e-5, "candidates at the shares' ranks: %g %g %g %g %g", v.cand_at[0],
+        v.cand_at[1], v.cand_at[2], v.cand_at[3], v.cand_at[4]);
+  CHECK(v.stale_age_max == 0 && v.stale_age_p50 == 0, "nothing stale at step 2");
+  CHECK(rd_buffer_score_view(&b, 40, &v) == 0 && v.stale_age_max == 40 && v.stale_age_p50 == 40 &&
+            v.candidates == 0 && v.cand_at[0] > 0, "at step 40 all 4 slots are stale (age 40), misses decayed below 0.5");
+  rd_buffer_plan_free(&p);
+  rd_buffer_free(&b);
+}
+
 // The LOOKAHEAD rule on one slot over four halo nodes of VIP 0.1, 0.5, 0.9,
 // 0.3 (VIP order 2, 1, 3, 0): known next uses beat unknown ones, the prior
 // orders the unknown, the margin raises the bar, pinned rows stay.
@@ -280,6 +310,7 @@ static void lookahead_rule(void) {
 }
 
 int main(void) {
+  score_view();
   for (int rule = RD_RULE_SCORE; rule <= RD_RULE_LOOKAHEAD; rule++) random_steps((rd_buffer_rule)rule);
   lookahead_rule();
   known_answers();

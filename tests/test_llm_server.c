@@ -72,11 +72,18 @@ static void ranks_in_parallel(void) {
   for (int r = 0; r < RANKS; r++) {
     rd_llm_stats st;
     rd_llm_agent_stats(p[r].state, &st);
-    rd_decision *d;
-    const int64_t n = p[r].ops->drain(p[r].state, &d);
-    // The first is the answer applied; one asked later may follow (drain
-    // waits for a question still in flight and logs it as too late).
-    CHECK(n >= 1 && n <= 2, "rank %d: %lld decisions after %lld steps", r, (long long)n,
+    rd_decision *all;
+    const int64_t total = p[r].ops->drain(p[r].state, &all);
+    // The windows never asked (superseded while the model was busy with the
+    // first) are records too; of the questions asked, the first is the
+    // answer applied, and one asked later may follow (drain waits for a
+    // question still in flight and logs it as too late).
+    rd_decision asked[RANKS * 4];
+    int64_t n = 0;
+    for (int64_t i = 0; i < total; i++)
+      if (strncmp(all[i].raw, "superseded: ", 12) && n < RANKS * 4) asked[n++] = all[i];
+    const rd_decision *d = asked;
+    CHECK(n >= 1 && n <= 2, "rank %d: %lld questions asked after %lld steps", r, (long long)n,
           (long long)(step - 1000));
     // The server's grammar holds the model to the schema: every answer is
     // a valid decision (a parse or range error counts here too).
@@ -88,7 +95,7 @@ static void ranks_in_parallel(void) {
            d[0].fraction, d[0].latency_seconds, d[0].valid, d[0].raw);
     lat[r] = d[0].latency_seconds;
     valid += d[0].valid;
-    llm_free_decisions(d, n);
+    llm_free_decisions(all, total);
     p[r].ops->destroy(p[r].state);
   }
   double lo = lat[0], hi = lat[0];
@@ -122,11 +129,15 @@ static void paper_mode(void) {
   CHECK(run.applied_step > 25, "paper mode: no answer");
   rd_decision *d;
   const int64_t n = p.ops->drain(p.state, &d);
-  CHECK(n >= 1 && d[0].valid, "paper-mode answer is schema-valid: %s", n ? d[0].raw : "(none)");
-  CHECK(d[0].fraction == 0, "paper mode ignores any fraction");
-  printf("paper: %s after %.2f s: %s\n", d[0].replace ? "Yes, evict." : "No, do not evict.",
-         d[0].latency_seconds, d[0].raw);
-  const int replaced = d[0].replace;
+  // The first question asked (windows posted while the model answered it
+  // were superseded, and are records too).
+  int64_t a = 0;
+  while (a < n && !strncmp(d[a].raw, "superseded: ", 12)) a++;
+  CHECK(a < n && d[a].valid, "paper-mode answer is schema-valid: %s", a < n ? d[a].raw : "(none)");
+  CHECK(d[a].fraction == 0, "paper mode ignores any fraction");
+  printf("paper: %s after %.2f s: %s\n", d[a].replace ? "Yes, evict." : "No, do not evict.",
+         d[a].latency_seconds, d[a].raw);
+  const int replaced = d[a].replace;
   llm_free_decisions(d, n);
   const rd_window later = llm_window(50);
   CHECK(rd_llm_agent_render(p.state, &later, &system, &user) == 0, "render");

@@ -35,6 +35,13 @@ a=$("$BIN/tools/rudder_replay" "$DATA/rp.trace.0" --policy belady --buffer-fract
 b=$("$BIN/tools/rudder_replay" "$DATA/rp.trace.0" --policy belady --buffer-fraction 0.2 --buffer-init degree \
       | awk '$1 == "belady" { print $8 }')
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "--buffer-init changed belady: $a vs $b rows moved"
+# A policy that looks less far than the window it is shown (the window knob
+# an agent may set) ranks as if shown only that much.
+la() { "$BIN/tools/rudder_replay" "$DATA/rp.trace.0" --policy lookahead --buffer-fraction 0.2 "$@" \
+         | awk '$1 == "lookahead" { print $8 }'; }
+w1=$(la --lookahead 5 --policy-options window=1); k1=$(la --lookahead 1); k5=$(la --lookahead 5)
+echo "lookahead rows moved: K=5 window=1 $w1, K=1 $k1, K=5 $k5"
+[ -n "$w1" ] && [ "$w1" = "$k1" ] && [ "$w1" != "$k5" ] || fail "window=1 of K=5 moved $w1 rows, K=1 $k1, K=5 $k5"
 # Lookahead with a window as long as the run is Belady with a prior: within a
 # few rows of the bound, and strictly better than vip, its prior alone.
 "$BIN/tools/rudder_replay" "$DATA/rp.trace.0" --policy belady,vip,lookahead --lookahead 20 \

@@ -79,4 +79,41 @@ rows=$(cols "$DATA/rank.decisions.tsv" '{ n++; ranks[$c["rank"]] = 1 } END { pri
 echo "rank: $rows decisions from 4 ranks ($got requests)"
 kill "$injector" && wait "$injector" || fail "the injector did not stop cleanly"
 injector=
+
+# The menu agent (slm-menu: the lookahead rule, its knobs chosen per
+# decision) in job scope. Answering "keep" everywhere it must move exactly
+# the rows of the lookahead policy at its defaults; answering "tune" it
+# applies the knobs on every rank (valid decisions, training intact).
+# menu ID ANSWER: a 4-rank slm-menu run against an injector answering ANSWER.
+menu() {
+  rm -f "$pf"
+  "$BIN/tests/rudder_fault_server" --fault ok --port-file "$pf" --answer "$2" > "$DATA/$1.injector" &
+  injector=$!
+  for ((i = 0; i < 200; i++)); do [ -s "$pf" ] && break; sleep 0.05; done
+  port=$(cat "$pf") || fail "$1: the injector wrote no port"
+  lrun "$1" --policy slm-menu --period $PERIOD --policy-options "endpoint=http://127.0.0.1:$port,max_age=1000"
+  kill "$injector" && wait "$injector" || fail "$1: the injector did not stop cleanly"
+  injector=
+  "$BIN/experiments/rudder_export" "$DATA/$1.h5" --table decisions > "$DATA/$1.decisions.tsv"
+  cols "$DATA/$1.decisions.tsv" '{ n++; if ($c["rank"] != 0 || ($c["step_applied"] >= 0 && !$c["valid"])) bad = 1 }
+    END { exit bad || n < 5 }' || fail "$1: expected valid decisions from rank 0: $(cat "$DATA/$1.decisions.tsv")"
+}
+# lrun ID OPTIONS...: a 4-rank run sampling 8 steps ahead; its rows moved in $DATA/ID.rows.
+lrun() {
+  local id=$1
+  shift
+  rm -f "$DATA/$id.h5"
+  mpirun_n 4 "$BIN/tools/rudder_train" --graph "$q_graph" --partition "$q_part" --fanouts 5,10 \
+    --batch-size 20 --hidden 16 --epochs 100000 --max-steps $STEPS --net-latency-us 5000 --net-gbps 100 \
+    --lookahead 8 --buffer-fraction 0.1 "$@" --results "$DATA/$id.h5" --run-id "$id" > "$DATA/$id.out" 2>&1 \
+    || fail "$id: training failed: $(tail -5 "$DATA/$id.out")"
+  grep -q "^done: $STEPS steps .*weights identical across ranks: yes" "$DATA/$id.out" || fail "$id: $(tail -3 "$DATA/$id.out")"
+  sed -n 's/.*rows fetched \([0-9]*\) .* + \([0-9]*\) preloaded.*/\1 \2/p' "$DATA/$id.out" > "$DATA/$id.rows"
+}
+lrun lookahead --policy lookahead
+menu menu_keep '{"decision":"keep","window":0,"prior":"vip","margin":0,"pinned":0,"reason":"r"}'
+cmp -s "$DATA/lookahead.rows" "$DATA/menu_keep.rows" \
+  || fail "slm-menu answering keep moved $(cat "$DATA/menu_keep.rows") rows, lookahead $(cat "$DATA/lookahead.rows")"
+menu menu_tune '{"decision":"tune","window":2,"prior":"count","margin":0.25,"pinned":0.1,"reason":"r"}'
+echo "menu: keep moves lookahead's rows ($(cat "$DATA/lookahead.rows")); tune: $(cat "$DATA/menu_tune.rows")"
 echo "slm job scope: ok"

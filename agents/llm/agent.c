@@ -26,6 +26,7 @@ typedef struct settings {
   int64_t max_age;  // -1: the period
   int scope_job;    // -1: the mode's default (rudder: job, paper: rank)
   int warmup;       // evaluate the prompt's fixed part before the first question
+  int menu;         // llm-menu / slm-menu: the answer tunes the LOOKAHEAD rule's knobs
   const char *prompts;
 } settings;
 
@@ -50,8 +51,8 @@ typedef struct past {
   int64_t step, step_applied, stale, capacity;
   rd_llm_status status;  // RD_LLM_OK, or the failure that led to the fallback
   int replace, applied;  // the answer (or fallback); applied = 0 when too late
-  int open;              // the latest applied: `after` is still growing
   double fraction, cum_hit_rate;
+  rd_replace knobs;         // menu agents: the knobs set (replace: a tune)
   int64_t evicted, filled;  // what the replacement did (-1: not measured yet)
   span before, after;       // the spans before and after it was applied
 } past;
@@ -62,6 +63,7 @@ typedef struct request {
   rd_window w;
   double posted_at, cum_hit_rate;
   int warm;  // a warm-up of the server's prompt cache, not a question
+  rd_replace knobs;  // menu agents: the knobs in force
   int num_past;
   past hist[MAX_HISTORY];  // oldest first
 } request;
@@ -77,7 +79,9 @@ enum var {
   V_STEP, V_TOTAL_STEPS, V_STEPS_LEFT, V_STEPS_LEFT_PCT, V_SINCE_REPLACE, V_CAPACITY, V_HALO,
   V_OCCUPANCY, V_OCCUPANCY_PCT, V_STALE, V_STALE_PCT, V_WINDOW, V_HIT_RATE, V_HIT_RATE_PREV,
   V_HIT_RATE_CHANGE, V_REMOTE, V_MISSES, V_ROWS_FETCHED, V_EVICTED, V_FETCH_MS, V_STEP_MS,
-  V_CUM_HIT_RATE, V_COMM_VOLUME, V_HISTORY, NVARS
+  V_CUM_HIT_RATE, V_COMM_VOLUME, V_HISTORY, V_CANDIDATES, V_CAND_5, V_CAND_10, V_CAND_25, V_CAND_50,
+  V_CAND_100, V_STALE_AGE_P50, V_STALE_AGE_MAX, V_LOOKAHEAD, V_WINDOWS, V_KNOB_WINDOW, V_KNOB_PRIOR,
+  V_KNOB_MARGIN, V_KNOB_PINNED, NVARS
 };
 static const char *const var_names[NVARS] = {
     [V_STEP] = "step", [V_TOTAL_STEPS] = "total_steps", [V_STEPS_LEFT] = "steps_left",
@@ -88,14 +92,19 @@ static const char *const var_names[NVARS] = {
     [V_HIT_RATE_CHANGE] = "hit_rate_change", [V_REMOTE] = "remote_per_step",
     [V_MISSES] = "misses_per_step", [V_ROWS_FETCHED] = "rows_fetched_per_step",
     [V_EVICTED] = "evicted_per_step", [V_FETCH_MS] = "fetch_ms", [V_STEP_MS] = "step_ms",
-    [V_CUM_HIT_RATE] = "cum_hit_rate", [V_COMM_VOLUME] = "comm_volume", [V_HISTORY] = "history"};
+    [V_CUM_HIT_RATE] = "cum_hit_rate", [V_COMM_VOLUME] = "comm_volume", [V_HISTORY] = "history",
+    [V_CANDIDATES] = "candidates", [V_CAND_5] = "cand_5", [V_CAND_10] = "cand_10", [V_CAND_25] = "cand_25",
+    [V_CAND_50] = "cand_50", [V_CAND_100] = "cand_100", [V_STALE_AGE_P50] = "stale_age_p50",
+    [V_STALE_AGE_MAX] = "stale_age_max", [V_LOOKAHEAD] = "lookahead", [V_WINDOWS] = "windows",
+    [V_KNOB_WINDOW] = "knob_window", [V_KNOB_PRIOR] = "knob_prior", [V_KNOB_MARGIN] = "knob_margin",
+    [V_KNOB_PINNED] = "knob_pinned"};
 
 // What every rank puts in the job's per-step gather: its window, and (from
 // the leader only) the decision all ranks apply before this step.
 typedef struct job_slot {
   rd_window w;
-  int32_t act, replace;
-  double fraction;
+  int32_t act;
+  rd_replace rep;
 } job_slot;
 
 typedef struct agent {
@@ -106,6 +115,8 @@ typedef struct agent {
   int job, leader, rank, size;
   job_slot *slots;  // [size] the gather's buffer
   int warmed;       // the warm-up was posted
+  rd_llm_menu menu;  // menu agents: the choices the schema offers
+  rd_replace knobs;  // menu agents: the knobs in force (the last applied tune)
   char *opts;        // the strings of `set` point into it
   char *tmpl[2];     // system, user
   rd_llm_client *client;
@@ -119,7 +130,13 @@ typedef struct agent {
   // Training side only (the thread that calls decide):
   past hist[MAX_HISTORY];
   int num_past;
-  span seg;  // steps since the last applied decision (the open span)
+  span seg0;  // steps before the first applied decision
+  // scope=job: the gather in flight (started at a step, completed at the
+  // next), its send buffer, and the leader's answer riding in it.
+  MPI_Request greq;
+  job_slot sent;
+  int sent_have;
+  response sent_got;
   double cum_hits, cum_weight;  // paper: access-weighted hit rate of counted windows
   int64_t cum_step;             // steps before this one are counted
   rd_decision *log;
@@ -158,7 +175,7 @@ static int var_index(const char *name, size_t len) {
 // Splits DIR/MODE.txt into its [system] and [user] sections (comment lines
 // dropped) and checks every placeholder, so that rendering cannot fail.
 static int load_templates(agent *a) {
-  const char *name = a->set.mode == MODE_PAPER ? "paper" : "rudder";
+  const char *name = a->set.menu ? "menu" : a->set.mode == MODE_PAPER ? "paper" : "rudder";
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.txt", a->set.prompts, name);
   char *text = NULL;
@@ -241,7 +258,7 @@ static void moved(FILE *f, mode m, const past *h) {
   }
 }
 
-static void history_line(FILE *f, mode m, const past *h) {
+static void history_line(FILE *f, mode m, int menu, const past *h) {
   // The effect: the span after the decision against the span before it.
   const int measured = h->applied && h->before.steps > 0 && h->after.steps > 0;
   const double miss_b = per_step(h->before.misses, &h->before), miss_a = per_step(h->after.misses, &h->after);
@@ -264,14 +281,21 @@ static void history_line(FILE *f, mode m, const past *h) {
     return;
   }
   fprintf(f, "- step %lld: ", (long long)h->step);
-  if (h->status != RD_LLM_OK)
+  if (menu) {
+    if (h->status != RD_LLM_OK) fprintf(f, "no valid answer (%s), kept the settings", rd_llm_status_name(h->status));
+    else if (!h->replace) fprintf(f, "keep");
+    else
+      fprintf(f, "tune window %d, prior %s, margin %g, pinned %g", (int)h->knobs.window,
+              rd_prior_name(h->knobs.prior), h->knobs.margin, h->knobs.pinned);
+    if (!h->applied) fprintf(f, " (too late, not applied)");
+  } else if (h->status != RD_LLM_OK)
     fprintf(f, "no valid answer (%s), %s", rd_llm_status_name(h->status), h->replace ? "replaced" : "kept");
   else if (!h->replace)
     fprintf(f, "keep");
   else
     fprintf(f, "replace %.0f%%", h->fraction > 0 ? 100 * h->fraction : pct((double)h->stale, (double)h->capacity));
-  if (!h->applied) fprintf(f, " (too late, not applied)");
-  else if (h->replace) moved(f, m, h);
+  if (!menu && !h->applied) fprintf(f, " (too late, not applied)");
+  else if (!menu && h->replace) moved(f, m, h);
   if (measured)
     fprintf(f, " -> rows fetched/step %.0f before, %.0f after (%+.0f%%); hit rate %.1f%% -> %.1f%% (%lld, %lld steps)",
             rows_b, rows_a, pct(rows_a - rows_b, rows_b), span_rate(&h->before), span_rate(&h->after),
@@ -308,11 +332,23 @@ static int render(const agent *a, const request *q, char **system, char **user) 
   SET(V_STEP_MS, "%.1f", 1e3 * w->step_seconds_per_step);
   SET(V_CUM_HIT_RATE, "%.0f", q->cum_hit_rate);
   SET(V_COMM_VOLUME, "%.0f", w->misses_per_step);
+  SET(V_CANDIDATES, "%lld", (long long)w->candidates);
+  for (int i = 0; i < 5; i++) SET(V_CAND_5 + i, "%.1f", w->cand_at[i]);
+  SET(V_STALE_AGE_P50, "%.0f", w->stale_age_p50);
+  SET(V_STALE_AGE_MAX, "%.0f", w->stale_age_max);
+  SET(V_LOOKAHEAD, "%d", (int)a->menu.windows[a->menu.num_windows > 0 ? a->menu.num_windows - 1 : 0]);
+  for (int i = 0, n = 0; i < a->menu.num_windows; i++)
+    n += snprintf(num[V_WINDOWS] + n, sizeof num[V_WINDOWS] - (size_t)n, "%s%d", i ? ", " : "",
+                  (int)a->menu.windows[i]);
+  SET(V_KNOB_WINDOW, "%d", (int)q->knobs.window);
+  SET(V_KNOB_PRIOR, "%s", rd_prior_name(q->knobs.prior));
+  SET(V_KNOB_MARGIN, "%g", q->knobs.margin);
+  SET(V_KNOB_PINNED, "%g", q->knobs.pinned);
 #undef SET
   size_t len = 0;
   FILE *f = open_memstream(&val[V_HISTORY], &len);
   if (!f) return rd_error_set("out of memory rendering the prompt");
-  for (int i = 0; i < q->num_past; i++) history_line(f, a->set.mode, &q->hist[i]);
+  for (int i = 0; i < q->num_past; i++) history_line(f, a->set.mode, a->set.menu, &q->hist[i]);
   if (!q->num_past) fputs(a->set.mode == MODE_PAPER ? "(no evictions yet)" : "(none yet)", f);
   const int bad = fclose(f);
   if (!bad && len && val[V_HISTORY][len - 1] == '\n') val[V_HISTORY][len - 1] = 0;
@@ -336,7 +372,7 @@ static void *worker(void *arg) {
     if (a->stop) break;
     request q = a->req;
     a->has_req = 0;
-    a->busy = 1;
+    a->busy = 1 + q.warm;  // 2: warming up
     pthread_mutex_unlock(&a->mu);
     response r = {.w = q.w, .cum_hit_rate = q.cum_hit_rate};
     char *system, *user;
@@ -390,7 +426,9 @@ static void destroy(void *state) {
   free(a->tmpl[0]);
   free(a->tmpl[1]);
   free(a->opts);
-  free(a->slots);
+  // A gather still in flight (a run that failed before drain) may yet write
+  // into the buffer: leave it to the process's end rather than free it.
+  if (a->greq == MPI_REQUEST_NULL) free(a->slots);
   free(a);
 }
 
@@ -471,6 +509,7 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
   if (s->max_age < 0) s->max_age = p->period;
   if (s->scope_job < 0) s->scope_job = s->mode != MODE_PAPER;  // the paper: one agent per rank
   a->leader = 1;
+  a->greq = MPI_REQUEST_NULL;
   if (!rc && s->scope_job && p->comm) {
     a->job = 1;
     a->comm = *(const MPI_Comm *)p->comm;
@@ -481,6 +520,27 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
   }
   s->llm.want_fraction = s->mode == MODE_RUDDER;  // the paper's agent answers yes or no
   s->llm.seed = p->seed;
+  if (s->menu) {
+    if (s->mode == MODE_PAPER && !rc) rc = rd_error_set("policy options: mode=paper has no menu (the paper's agent answers yes or no)");
+    // The menu: which of the K known steps count (none, a quarter, half,
+    // all), the prior, the admission margin and the pinned share.
+    const int32_t K = p->lookahead, w[4] = {0, K / 4, K / 2, K};
+    rd_llm_menu *m = &a->menu;
+    for (int i = 0; i < 4; i++)
+      if (!m->num_windows || w[i] > m->windows[m->num_windows - 1]) m->windows[m->num_windows++] = w[i];
+    static const char *const priors[] = {"vip", "count", "degree"};
+    static const double margins[] = {0, 0.1, 0.25, 0.5, 1}, pinned[] = {0, 0.05, 0.1, 0.25, 0.5};
+    m->num_priors = 3;
+    memcpy(m->priors, priors, sizeof priors);
+    m->num_margins = 5;
+    memcpy(m->margins, margins, sizeof margins);
+    m->num_pinned = 5;
+    memcpy(m->pinned, pinned, sizeof pinned);
+    // The lookahead policy's defaults (baselines/lookahead.c) until an answer tunes them.
+    a->knobs = (rd_replace){.tune = 1, .window = K, .prior = RD_PRIOR_VIP};
+    s->llm.menu = m;
+    s->llm.want_fraction = 0;
+  }
   if (!rc) rc = load_templates(a);
   if (!rc && !(a->client = rd_llm_client_new(&s->llm))) rc = -1;
   if (!rc && pthread_mutex_init(&a->mu, NULL)) rc = rd_error_set("cannot create a mutex");
@@ -527,11 +587,18 @@ static double cum_hit_rate(const agent *a, const rd_window *w) {
 // What the model is shown of window `w`: the window and the last decisions,
 // the latest applied one measured up to now.
 static request snapshot(const agent *a, const rd_window *w) {
-  request q = {.w = *w, .posted_at = rd_now(), .cum_hit_rate = cum_hit_rate(a, w)};
+  request q = {.w = *w, .posted_at = rd_now(), .cum_hit_rate = cum_hit_rate(a, w), .knobs = a->knobs};
   q.num_past = a->num_past < a->set.history ? a->num_past : a->set.history;
   memcpy(q.hist, a->hist + a->num_past - q.num_past, (size_t)q.num_past * sizeof *q.hist);
-  for (int i = 0; i < q.num_past; i++)
-    if (q.hist[i].open) q.hist[i].after = a->seg;
+  // A decision's baseline is the span of the applied decision before it
+  // (kept in the entry when that one has left the array).
+  const int first = a->num_past - q.num_past;
+  for (int i = 0; i < q.num_past; i++) {
+    if (!q.hist[i].applied) continue;
+    int j = first + i - 1;
+    while (j >= 0 && !a->hist[j].applied) j--;
+    if (j >= 0) q.hist[i].before = a->hist[j].after;
+  }
   return q;
 }
 
@@ -545,11 +612,16 @@ static char *raw_text(const rd_llm_reply *r) {
   return s;
 }
 
-// Applies (or drops, when too old) an answer that arrived before `step`;
-// returns whether it is applied to `step` (then *out holds it).
-static int resolve(agent *a, const rd_policy_params *p, int64_t step, response *got, rd_replace *out) {
-  const rd_llm_reply *r = &got->reply;
-  const int ok = r->status == RD_LLM_OK, late = step - got->w.step > a->set.max_age;
+// The action an answer (or its failure's fallback) stands for.
+static rd_replace action_of(const agent *a, const rd_policy_params *p, const rd_llm_reply *r) {
+  const int ok = r->status == RD_LLM_OK;
+  if (a->set.menu) {
+    if (!ok || !r->replace) return (rd_replace){0};  // keep the knobs in force
+    rd_prior prior = RD_PRIOR_VIP;
+    rd_prior_parse(a->menu.priors[r->prior], &prior);  // (the menu lists only known names)
+    return (rd_replace){.tune = 1, .window = r->window, .prior = prior, .margin = r->margin,
+                        .pinned = r->pinned};
+  }
   rd_replace act = {.replace = a->set.fallback_periodic, .fraction = p->fraction};
   if (ok) {
     // rudder: the share of the capacity to replace (0 replaces nothing);
@@ -557,7 +629,17 @@ static int resolve(agent *a, const rd_policy_params *p, int64_t step, response *
     act.replace = r->replace && (a->set.mode == MODE_PAPER || r->fraction > 0);
     act.fraction = a->set.mode == MODE_PAPER ? 0 : r->fraction;
   }
+  return act;
+}
+
+// Applies (or drops, when too old) an answer that arrived before `step`;
+// returns whether it is applied to `step` (then *out holds it).
+static int resolve(agent *a, const rd_policy_params *p, int64_t step, response *got, rd_replace *out) {
+  const rd_llm_reply *r = &got->reply;
+  const int ok = r->status == RD_LLM_OK, late = step - got->w.step > a->set.max_age;
+  const rd_replace act = action_of(a, p, r);
   if (!late) *out = act;
+  if (!late && act.tune) a->knobs = act;
   a->stats.answered += ok;
   a->stats.errors[r->status] += !ok;
   a->stats.stale += late;
@@ -566,22 +648,22 @@ static int resolve(agent *a, const rd_policy_params *p, int64_t step, response *
   past h = {.step = got->w.step, .step_applied = late ? -1 : step, .stale = got->w.stale,
             .capacity = got->w.capacity, .status = r->status, .replace = act.replace, .applied = !late,
             .fraction = act.fraction, .cum_hit_rate = got->cum_hit_rate, .evicted = act.replace ? -1 : 0,
-            .filled = act.replace ? -1 : 0};
+            .filled = act.replace ? -1 : 0, .knobs = act};
+  if (a->set.menu) h.replace = act.tune;
   if (!late) {
-    // The open span ends here: it is the effect of the decision before and
-    // the baseline of this one.
-    for (int i = 0; i < a->num_past; i++)
-      if (a->hist[i].open) a->hist[i].after = a->seg, a->hist[i].open = 0;
-    h.before = a->seg;
-    h.open = 1;
-    a->seg = (span){0};
+    // Its baseline: the span of the applied decision before it, as far as
+    // it is measured now (snapshot completes it while both are in the array).
+    int j = a->num_past - 1;
+    while (j >= 0 && !a->hist[j].applied) j--;
+    h.before = j >= 0 ? a->hist[j].after : a->seg0;
   }
   if (a->num_past == MAX_HISTORY) memmove(a->hist, a->hist + 1, (MAX_HISTORY - 1) * sizeof *a->hist);
   a->hist[a->num_past < MAX_HISTORY ? a->num_past++ : MAX_HISTORY - 1] = h;
   a->log = rd_grow(a->log, &a->cap_log, a->num_log + 1, sizeof *a->log);
   a->log[a->num_log++] = (rd_decision){
       .step_posted = got->w.step, .step_applied = late ? -1 : step,
-      .replace = late ? 0 : act.replace, .fraction = late ? 0 : (float)act.fraction,
+      .replace = late ? 0 : act.replace || act.tune,  // menu: 1 = tune
+      .fraction = late ? 0 : (float)act.fraction,
       .latency_seconds = got->latency, .valid = ok, .fallback = !ok && !late, .raw = raw_text(r)};
   rd_llm_reply_free(&got->reply);
   return !late;
@@ -596,6 +678,9 @@ static rd_window job_window(const job_slot *s, int n) {
   j.capacity = j.halo_size = j.occupancy = j.stale = 0;
   j.remote_per_step = j.misses_per_step = j.rows_fetched_per_step = j.evicted_per_step = 0;
   j.last_accesses = j.last_hits = j.last_misses = j.last_rows_fetched = j.last_evicted = j.last_filled = 0;
+  j.candidates = 0;
+  j.stale_age_p50 = j.stale_age_max = 0;
+  for (int i = 0; i < 5; i++) j.cand_at[i] = 0;
   for (int r = 0; r < n; r++) {
     const rd_window *w = &s[r].w;
     j.steps_since_replace = w->steps_since_replace < j.steps_since_replace ? w->steps_since_replace
@@ -611,6 +696,11 @@ static rd_window job_window(const job_slot *s, int n) {
     j.last_accesses += w->last_accesses; j.last_hits += w->last_hits; j.last_misses += w->last_misses;
     j.last_rows_fetched += w->last_rows_fetched; j.last_evicted += w->last_evicted;
     j.last_filled += w->last_filled;
+    // Each rank replaces its own share: the ranks' views are averaged.
+    j.candidates += w->candidates;
+    for (int i = 0; i < 5; i++) j.cand_at[i] += w->cand_at[i] / n;
+    if (w->stale_age_max > j.stale_age_max) j.stale_age_max = w->stale_age_max;
+    j.stale_age_p50 += w->stale_age_p50 / n;
   }
   j.accesses_per_step = acc;
   j.accesses_prev_per_step = acc_prev;
@@ -656,22 +746,33 @@ static int take(agent *a, response *got) {
 
 // The leader's part of a step, on the (job's) window: measure, record the
 // answer taken before the step, warm the server once, ask at decision points.
-static void lead(agent *a, const rd_policy_params *p, const rd_window *w, int have, response *got) {
-  // The step before this one joins the open span (before an answer applied
-  // now closes it), and tells what the replacement applied to it did.
-  if (w->step > 0) {
-    a->seg.steps++;
-    a->seg.accesses += w->last_accesses;
-    a->seg.hits += w->last_hits;
-    a->seg.misses += w->last_misses;
-    a->seg.rows_fetched += w->last_rows_fetched;
-    past *h = a->num_past ? &a->hist[a->num_past - 1] : NULL;
-    if (h && h->evicted < 0 && h->step_applied == w->step - 1)
-      h->evicted = w->last_evicted, h->filled = w->last_filled;
-  }
+// The counts of step t (a window's last_*) join the span of the latest
+// decision applied at or before t: spans run from one applied decision to
+// the next, whenever the counts arrive.
+static void count_step(agent *a, int64_t t, const rd_window *w) {
+  span *s = &a->seg0;
+  for (int i = a->num_past - 1; i >= 0; i--)
+    if (a->hist[i].applied && a->hist[i].step_applied <= t) {
+      s = &a->hist[i].after;
+      if (a->hist[i].step_applied == t && a->hist[i].evicted < 0)
+        a->hist[i].evicted = w->last_evicted, a->hist[i].filled = w->last_filled;
+      break;
+    }
+  s->steps++;
+  s->accesses += w->last_accesses;
+  s->hits += w->last_hits;
+  s->misses += w->last_misses;
+  s->rows_fetched += w->last_rows_fetched;
+}
+
+// The leader's part of a step, on the (job's) window `w`: measure, record
+// the answer taken (applied before step `at`), warm the server once, ask at
+// decision points.
+static void lead(agent *a, const rd_policy_params *p, const rd_window *w, int have, response *got, int64_t at) {
+  if (w->step > 0) count_step(a, w->step - 1, w);
   count_window(a, w);
   rd_replace unused;
-  if (have) resolve(a, p, w->step, got, &unused);
+  if (have) resolve(a, p, at, got, &unused);
   if (a->set.warmup && !a->warmed) {
     // The first window has the run's fixed facts (the system prompt): the
     // server evaluates them now, while the first steps run.
@@ -691,38 +792,44 @@ static void lead(agent *a, const rd_policy_params *p, const rd_window *w, int ha
 static void decide(void *state, const rd_policy_params *p, const rd_window *w, rd_replace *out) {
   agent *a = state;
   *out = (rd_replace){0};
-  response got;
-  const int have = a->leader && take(a, &got);
-  // What the answer does to this step (resolve, in lead, records the same).
-  rd_replace act = {0};
-  int applied = 0;
-  if (have) {
-    const int ok = got.reply.status == RD_LLM_OK;
-    applied = w->step - got.w.step <= a->set.max_age;
-    act = (rd_replace){.replace = a->set.fallback_periodic, .fraction = p->fraction};
-    if (ok) {
-      act.replace = got.reply.replace && (a->set.mode == MODE_PAPER || got.reply.fraction > 0);
-      act.fraction = a->set.mode == MODE_PAPER ? 0 : got.reply.fraction;
-    }
-  }
-  if (!a->job) {
-    if (applied) *out = act;
-    lead(a, p, w, have, &got);
+  // Before the first step (the LOOKAHEAD rule's initial fill): the knobs a
+  // menu agent starts from, and nothing else (not in the job's lock-step).
+  if (w->step < 0) {
+    if (a->set.menu) *out = a->knobs;
     return;
   }
-  // scope=job: one gather per step. The leader's entry carries the decision
-  // every rank applies before this same step, and the leader learns the
-  // job's window from the others'. Every rank calls decide at every step
-  // (the prefetcher's contract when params.comm is set), and the step's
-  // exchange, a collective, follows at once: nobody waits longer than it
-  // would there.
-  const job_slot mine = {.w = *w, .act = applied, .replace = act.replace, .fraction = act.fraction};
-  MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, a->slots, (int)sizeof mine, MPI_BYTE, a->comm);
-  if (a->slots[0].act) *out = (rd_replace){.replace = a->slots[0].replace, .fraction = a->slots[0].fraction};
-  if (a->leader) {
-    const rd_window jw = job_window(a->slots, a->size);
-    lead(a, p, &jw, have, &got);
+  if (!a->job) {
+    response got;
+    const int have = take(a, &got);
+    if (have && w->step - got.w.step <= a->set.max_age) *out = action_of(a, p, &got.reply);
+    lead(a, p, w, have, &got, w->step);
+    return;
   }
+  // scope=job: one non-blocking gather per step, started here and completed
+  // at the next step's decide. The leader's entry carries the decision that
+  // every rank applies before that next step; the leader learns the job's
+  // window from the others' entries one step late. Every rank calls decide
+  // at every step (the prefetcher's contract when params.comm is set), and
+  // by the next step all have passed this one (its exchange synchronised
+  // them): completing the gather then waits for nobody.
+  if (a->greq != MPI_REQUEST_NULL) {
+    MPI_Wait(&a->greq, MPI_STATUS_IGNORE);
+    if (a->slots[0].act) *out = a->slots[0].rep;
+    if (a->leader) {
+      const rd_window jw = job_window(a->slots, a->size);
+      lead(a, p, &jw, a->sent_have, &a->sent_got, w->step);
+    }
+  }
+  a->sent = (job_slot){.w = *w};
+  // The last step's gather would complete after training: no answer rides
+  // in it (drain logs one still waiting as too late).
+  a->sent_have = a->leader && w->step + 1 < w->total_steps && take(a, &a->sent_got);
+  if (a->sent_have && w->step + 1 - a->sent_got.w.step <= a->set.max_age) {
+    a->sent.act = 1;
+    a->sent.rep = action_of(a, p, &a->sent_got.reply);
+  }
+  MPI_Iallgather(&a->sent, (int)sizeof a->sent, MPI_BYTE, a->slots, (int)sizeof a->sent, MPI_BYTE, a->comm,
+                 &a->greq);
 }
 
 // Training is over: an answer still on its way is waited for (the client's
@@ -730,8 +837,21 @@ static void decide(void *state, const rd_policy_params *p, const rd_window *w, r
 // question asked is in the results.
 static int64_t drain(void *state, rd_decision **out) {
   agent *a = state;
+  if (a->job && a->greq != MPI_REQUEST_NULL) {
+    // Every rank drains at the same point of the run: the last gather ends
+    // here, and its windows still count (no answer rode in it).
+    MPI_Wait(&a->greq, MPI_STATUS_IGNORE);
+    if (a->leader) {
+      const rd_window jw = job_window(a->slots, a->size);
+      if (jw.step > 0) count_step(a, jw.step - 1, &jw);
+    }
+  }
   pthread_mutex_lock(&a->mu);
-  // Posted, never taken: nobody will ask it now.
+  // A question that waited only for the warm-up is still asked (its answer
+  // is logged as too late), as it would have been without one; one posted
+  // while the model answered another is not: nobody will ask it now.
+  if (a->busy == 2 && a->has_req && !a->req.warm)
+    while (!a->has_resp && (a->busy || a->has_req)) pthread_cond_wait(&a->cv, &a->mu);
   const int64_t dropped = a->has_req && !a->req.warm ? a->req.w.step : -1;
   a->has_req = 0;
   while (a->busy && !a->has_resp) pthread_cond_wait(&a->cv, &a->mu);
@@ -775,19 +895,43 @@ static const preset llm_preset = {
 static const preset slm_preset = {
     .policy = "slm", .history = 3,
     .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "smollm2-135m-instruct",
-                    .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 64, .reason_chars = 60,
-                    .cache_prompt = 1, .connect_timeout_ms = 1000, .timeout_ms = 15000},
+                    .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 48, .reason_chars = -1,
+                    .cache_prompt = 1, .connect_timeout_ms = 1000, .timeout_ms = 60000},
             .mode = MODE_RUDDER, .history = -1, .max_age = -1, .scope_job = -1, .warmup = 1,
             .prompts = RUDDER_PROMPTS_DIR}};
 
 static int create_llm(const rd_policy_params *p, void **state) { return create(&llm_preset, p, state); }
 static int create_slm(const rd_policy_params *p, void **state) { return create(&slm_preset, p, state); }
+static int create_menu(const preset *base, const char *name, const rd_policy_params *p, void **state) {
+  preset pre = *base;
+  pre.policy = name;
+  pre.set.menu = 1;
+  return create(&pre, p, state);
+}
+static int create_llm_menu(const rd_policy_params *p, void **state) {
+  return create_menu(&llm_preset, "llm-menu", p, state);
+}
+static int create_slm_menu(const rd_policy_params *p, void **state) {
+  return create_menu(&slm_preset, "slm-menu", p, state);
+}
 
 const rd_policy_ops rd_policy_llm = {
     .name = "llm", .summary = "score-rule replacement when an LLM agent says so (any OpenAI/Ollama server)",
-    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .flags = RD_POLICY_SERVER, .create = create_llm,
+    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .flags = RD_POLICY_SERVER | RD_POLICY_SCORES, .create = create_llm,
     .decide = decide, .destroy = destroy, .drain = drain};
 const rd_policy_ops rd_policy_slm = {
     .name = "slm", .summary = "the llm agent on the local small model (scripts/setup_llm)",
-    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .flags = RD_POLICY_SERVER, .create = create_slm,
+    .uses_buffer = 1, .init = RD_INIT_DEGREE, .rule = RD_RULE_SCORE, .flags = RD_POLICY_SERVER | RD_POLICY_SCORES, .create = create_slm,
     .decide = decide, .destroy = destroy, .drain = drain};
+// The menu agents drive the lookahead policy's rule (baselines/lookahead.c):
+// its start (empty), the sample-ahead window (--lookahead K), and the knobs.
+const rd_policy_ops rd_policy_llm_menu = {
+    .name = "llm-menu", .summary = "the lookahead rule with its knobs chosen by an LLM agent from a menu",
+    .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
+    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_llm_menu, .decide = decide,
+    .destroy = destroy, .drain = drain};
+const rd_policy_ops rd_policy_slm_menu = {
+    .name = "slm-menu", .summary = "the lookahead rule with its knobs chosen by the local small model",
+    .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
+    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_slm_menu, .decide = decide,
+    .destroy = destroy, .drain = drain};

@@ -35,16 +35,20 @@
 //                     asks once for the whole job, on the job's window (every
 //                     rank's summed; rates weighted by accesses), and every
 //                     rank applies the decision before the same step: one
-//                     MPI_Allgather per step carries the windows and the
-//                     decision. rank: one agent per rank (the paper). A
+//                     non-blocking MPI_Iallgather per step, completed at the
+//                     next, carries the windows and the decision (so an
+//                     answer applies one step after it arrived). rank: one agent per rank (the paper). A
 //                     replay has one rank: job = rank there.
 //   warmup=0|1        slm: 1. At the first step, send the prompt once with a
 //                     one-token answer, so that the server's prompt cache
 //                     holds the fixed part (the system message) before the
 //                     first question; a question then costs its new tokens.
 //   cache_prompt=0|1  slm: 1. Ask llama-server to keep each slot's prompt.
-//   reason_chars=N    the reason's maxLength in the schema (llm 160, slm 60;
-//                     0: no reason asked, the shortest answer)
+//   reason_chars=N    the reason's maxLength in the schema (llm 160; slm 0:
+//                     no reason asked, the shortest answer: a 135M model's
+//                     reasons are noise, and each token costs on a CPU)
+//   (slm: timeout_ms 60000, max_tokens 48: a loaded 2-core machine answers
+//   in tens of seconds, and an answer that arrives is still applied.)
 //   prompts=DIR       where MODE.txt lives (default: $RUDDER_PROMPTS, else
 //                     the source tree's agents/prompts)
 //
@@ -73,6 +77,8 @@
 //   rows_fetched_per_step evicted_per_step fetch_ms step_ms
 //   cum_hit_rate (integer %, access-weighted since the start) comm_volume
 //   (misses per step, integer) history (one line per past decision)
+//   candidates cand_5 cand_10 cand_25 cand_50 cand_100 stale_age_p50
+//   stale_age_max (what a replacement would trade: core/buffer/scores.h)
 #ifndef RUDDER_LLM_AGENT_H
 #define RUDDER_LLM_AGENT_H
 
@@ -81,7 +87,7 @@
 #include "buffer/policy.h"
 #include "llm/client.h"
 
-extern const rd_policy_ops rd_policy_llm, rd_policy_slm;
+extern const rd_policy_ops rd_policy_llm, rd_policy_slm, rd_policy_llm_menu, rd_policy_slm_menu;
 
 typedef struct rd_llm_stats {
   int64_t posted;      // windows posted at decision points

@@ -38,6 +38,12 @@ typedef struct rd_window {
   // The step just before this one alone (zero at the start), so that a
   // policy can keep windows of its own that do not overlap.
   int64_t last_accesses, last_hits, last_misses, last_rows_fetched, last_evicted, last_filled;
+  // At decision points of a SCORE-rule policy that asks (RD_POLICY_SCORES),
+  // what a replacement would trade (core/buffer/scores.h): candidates
+  // missed lately, the decayed miss count of the candidate ranked at 5, 10,
+  // 25, 50 and 100 % of the capacity, and the stale slots' ages. Else zero.
+  int64_t candidates;
+  double cand_at[5], stale_age_p50, stale_age_max;
 } rd_window;
 
 typedef struct rd_policy_params {
@@ -70,6 +76,8 @@ enum rd_policy_flags {
   RD_POLICY_VIP = 4,      // reads the halo's inclusion probabilities (rd_halo_view.vip)
   RD_POLICY_SERVER = 8,   // asks an LLM server: run_experiment starts a local one unless
                           // the options name an endpoint
+  RD_POLICY_SCORES = 16,  // SCORE rule: shown the score view (rd_window.candidates, ...) at
+                          // its decision points (steps that are multiples of the period)
 };
 
 // One decision of an agent, for the results (`decisions` dataset).
@@ -97,7 +105,8 @@ typedef struct rd_policy_ops {
   // Optional state; NULL create means stateless.
   int (*create)(const rd_policy_params *params, void **state);
   // Called before every step (and, for LOOKAHEAD, once before the initial
-  // fill, with an empty window); fills the action `out`.
+  // fill, with an empty window whose step is -1: not in the job's lock-step,
+  // no collective there); fills the action `out`.
   void (*decide)(void *state, const rd_policy_params *params, const rd_window *w, rd_replace *out);
   void (*destroy)(void *state);
   // Rule CUSTOM: the policy's own rule (rd_custom_rule; the state is its ctx).

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "grow.h"
 #include "rng.h"
+#include "scores.h"
 
 enum { RNG_INIT = 0x1a17 };
 
@@ -223,6 +224,7 @@ int rd_prefetcher_init(rd_prefetcher *pf, const rd_prefetch_config *cfg, int64_t
   if (ops->decide && capacity > 0 && pf->future) {
     rd_window w;
     rd_prefetcher_window(pf, 0, &w);
+    w.step = -1;  // before any step: this call is not in the job's lock-step (no collective)
     rd_replace rep = {0};
     ops->decide(pf->state, &pf->cfg.params, &w, &rep);
     tune(pf, &rep);
@@ -333,6 +335,17 @@ const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remot
     rd_window w;
     rd_prefetcher_window(pf, step, &w);
     w.stale = rd_buffer_stale(&pf->buf, step);
+    const int64_t P = pf->cfg.params.period;
+    if ((ops->flags & RD_POLICY_SCORES) && pf->buf.cfg.rule == RD_RULE_SCORE && step > 0 && P > 0 &&
+        step % P == 0 && pf->buf.cfg.capacity > 0) {
+      rd_score_view v;
+      if (rd_buffer_score_view(&pf->buf, step, &v) == 0) {  // (out of memory: the view stays zero)
+        w.candidates = v.candidates;
+        memcpy(w.cand_at, v.cand_at, sizeof w.cand_at);
+        w.stale_age_p50 = v.stale_age_p50;
+        w.stale_age_max = v.stale_age_max;
+      }
+    }
     const double td = rd_now();
     ops->decide(pf->state, &pf->cfg.params, &w, &rep);
     t_decide = rd_now() - td;
