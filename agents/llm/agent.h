@@ -1,9 +1,15 @@
-// The LLM agents as buffer policies (DEGREE start, SCORE rule).
+// The LLM agents as buffer policies.
 //
 //  * "llm": any chat server: llama.cpp's llama-server, vLLM, a hosted
-//    OpenAI-compatible API, or Ollama (dialect=ollama);
+//    OpenAI-compatible API, or Ollama (dialect=ollama); DEGREE start, SCORE
+//    rule: the answer says when to replace and how much;
 //  * "slm": the same agent with defaults for the local small model that
-//    scripts/setup_llm installs and agents/llm/rudder_llm_server serves.
+//    scripts/setup_llm installs and agents/llm/rudder_llm_server serves;
+//  * "llm-menu", "slm-menu": the lookahead policy's rule and start
+//    (baselines/lookahead.c, --lookahead K); the answer keeps the rule's
+//    knobs or tunes them from a menu listed in the schema: window 0, K/4,
+//    K/2, K; prior vip, count, degree; margin 0, 0.1, 0.25, 0.5, 1; pinned
+//    share 0, 0.05, 0.1, 0.25, 0.5 (prompts/menu.txt).
 //
 // decide() never waits for the model: at every decision point (steps that
 // are multiples of `period`) it posts the window to the agent's thread and
