@@ -41,8 +41,8 @@ static long arg(int argc, char **argv, int i, long def) {
   char *end;
   const long v = strtol(argv[i], &end, 10);
   if (*end || v <= 0) {
-    fprintf(stderr, "bench_gather: argument %d '%s' is not a positive integer\n", i, argv[i]);
-    exit(1);
+    fprintf(stderr, "bench_gather: argument %d '%s' is not a positive integer (see --help)\n", i, argv[i]);
+    exit(2);
   }
   return v;
 }
