@@ -88,7 +88,7 @@ enum var {
   V_HIT_RATE_CHANGE, V_REMOTE, V_MISSES, V_ROWS_FETCHED, V_EVICTED, V_FETCH_MS, V_STEP_MS,
   V_CUM_HIT_RATE, V_COMM_VOLUME, V_HISTORY, V_CANDIDATES, V_CAND_5, V_CAND_10, V_CAND_25, V_CAND_50,
   V_CAND_100, V_STALE_AGE_P50, V_STALE_AGE_MAX, V_LOOKAHEAD, V_WINDOWS, V_KNOB_WINDOW, V_KNOB_PRIOR,
-  V_KNOB_MARGIN, V_KNOB_PINNED, NVARS
+  V_KNOB_MARGIN, V_KNOB_PINNED, V_KNOWN_25, V_KNOWN_50, V_KNOWN_100, V_KNOWN_MISSING, NVARS
 };
 static const char *const var_names[NVARS] = {
     [V_STEP] = "step", [V_TOTAL_STEPS] = "total_steps", [V_STEPS_LEFT] = "steps_left",
@@ -104,7 +104,8 @@ static const char *const var_names[NVARS] = {
     [V_CAND_50] = "cand_50", [V_CAND_100] = "cand_100", [V_STALE_AGE_P50] = "stale_age_p50",
     [V_STALE_AGE_MAX] = "stale_age_max", [V_LOOKAHEAD] = "lookahead", [V_WINDOWS] = "windows",
     [V_KNOB_WINDOW] = "knob_window", [V_KNOB_PRIOR] = "knob_prior", [V_KNOB_MARGIN] = "knob_margin",
-    [V_KNOB_PINNED] = "knob_pinned"};
+    [V_KNOB_PINNED] = "knob_pinned", [V_KNOWN_25] = "known_25", [V_KNOWN_50] = "known_50",
+    [V_KNOWN_100] = "known_100", [V_KNOWN_MISSING] = "known_missing"};
 
 // What every rank puts in the job's per-step gather: its window, and (from
 // the leader only) the decision all ranks apply before this step.
@@ -353,6 +354,8 @@ static int render(const agent *a, const request *q, char **system, char **user) 
   SET(V_KNOB_PRIOR, "%s", rd_prior_name(q->knobs.prior));
   SET(V_KNOB_MARGIN, "%g", q->knobs.margin);
   SET(V_KNOB_PINNED, "%g", q->knobs.pinned);
+  for (int i = 0; i < 3; i++) SET(V_KNOWN_25 + i, "%lld", (long long)w->known_held[i]);
+  SET(V_KNOWN_MISSING, "%lld", (long long)w->known_missing);
 #undef SET
   size_t len = 0;
   FILE *f = open_memstream(&val[V_HISTORY], &len);
@@ -722,6 +725,7 @@ static rd_window job_window(const job_slot *s, int n) {
   j.last_accesses = j.last_hits = j.last_misses = j.last_rows_fetched = j.last_evicted = j.last_filled = 0;
   j.candidates = 0;
   j.stale_age_p50 = j.stale_age_max = 0;
+  j.known_held[0] = j.known_held[1] = j.known_held[2] = j.known_missing = 0;
   for (int i = 0; i < 5; i++) j.cand_at[i] = 0;
   for (int r = 0; r < n; r++) {
     const rd_window *w = &s[r].w;
@@ -743,6 +747,8 @@ static rd_window job_window(const job_slot *s, int n) {
     for (int i = 0; i < 5; i++) j.cand_at[i] += w->cand_at[i] / n;
     if (w->stale_age_max > j.stale_age_max) j.stale_age_max = w->stale_age_max;
     j.stale_age_p50 += w->stale_age_p50 / n;
+    for (int i = 0; i < 3; i++) j.known_held[i] += w->known_held[i];
+    j.known_missing += w->known_missing;
   }
   j.accesses_per_step = acc;
   j.accesses_prev_per_step = acc_prev;
@@ -973,10 +979,10 @@ const rd_policy_ops rd_policy_slm = {
 const rd_policy_ops rd_policy_llm_menu = {
     .name = "llm-menu", .summary = "the lookahead rule with its knobs chosen by an LLM agent from a menu",
     .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
-    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_llm_menu, .decide = decide,
+    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP | RD_POLICY_SCORES, .create = create_llm_menu, .decide = decide,
     .destroy = destroy, .drain = drain};
 const rd_policy_ops rd_policy_slm_menu = {
     .name = "slm-menu", .summary = "the lookahead rule with its knobs chosen by the local small model",
     .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
-    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_slm_menu, .decide = decide,
+    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP | RD_POLICY_SCORES, .create = create_slm_menu, .decide = decide,
     .destroy = destroy, .drain = drain};

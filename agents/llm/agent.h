@@ -95,6 +95,9 @@
 //   (misses per step, integer) history (one line per past decision)
 //   candidates cand_5 cand_10 cand_25 cand_50 cand_100 stale_age_p50
 //   stale_age_max (what a replacement would trade: core/buffer/scores.h)
+//   known_25 known_50 known_100 known_missing (menu agents: buffered rows
+//   first used within a quarter, half, all of the K known steps; the nodes
+//   those steps use that the buffer does not hold)
 #ifndef RUDDER_LLM_AGENT_H
 #define RUDDER_LLM_AGENT_H
 
