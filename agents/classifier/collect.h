@@ -7,6 +7,7 @@
 #include "buffer/prefetcher.h"
 #include "buffer/trace.h"
 #include "features.h"
+#include "menu.h"
 
 typedef struct rd_clf_sample {
   int64_t step;
@@ -25,13 +26,31 @@ typedef struct rd_clf_sample {
 int rd_clf_collect(const rd_trace *t, const rd_prefetch_config *cfg, int64_t horizon,
                    rd_clf_sample **out, int64_t *n);
 
+typedef struct rd_clf_menu_sample {
+  int64_t step;
+  float x[RD_CLF_MENU_FEATURES];  // rd_clf_menu_features: the window, the knobs in force
+  int32_t label;                  // the action (menu.h) that fetched the fewest rows
+  int64_t rows[RD_CLF_MENU_ACTIONS];  // fetched over [step, step + horizon) by each action
+} rd_clf_menu_sample;
+
+// Menu labels: replays `t` under the LOOKAHEAD rule, as the menu policies
+// run it (empty start unless cfg->init says otherwise, the future shown
+// cfg->params.lookahead = K steps ahead, the knobs starting at the lookahead
+// policy's defaults). At every decision point each action of menu.h is
+// rolled out over the next `horizon` steps from a copy of the state (the
+// action at the point, the knobs it leaves held after), and the label is
+// the action that fetched the fewest rows (misses + prefetched), keep on a
+// tie, else the lowest index. The replay goes on with the label's action.
+int rd_clf_collect_menu(const rd_trace *t, const rd_prefetch_config *cfg, int64_t horizon,
+                        rd_clf_menu_sample **out, int64_t *n);
+
 typedef struct rd_clf_replay_result {
   int64_t rows_fetched;  // misses + replacement rows, as rd_replay counts them
   int64_t preload_rows, num_decisions;
   rd_decision *decisions;  // drained from the policy: caller frees each raw, then the array
 } rd_clf_replay_result;
 
-// cfg->policy over the whole trace.
+// cfg->policy over the whole trace (shown the future as rd_replay shows it).
 int rd_clf_replay(const rd_trace *t, const rd_prefetch_config *cfg, rd_clf_replay_result *r);
 
 // The buffer options of both tools, for getopt_long, and their help text.
