@@ -29,7 +29,9 @@ static int usage(FILE *f) {
           "       rudder_classifier replay TRACE... --policy xgb|rf|svm|linear|fann\n"
           "         --policy-options model=MODEL --period P (as collected)\n"
           "       rudder_classifier replay TRACE... --policy xgb-menu|rf-menu|svm-menu|linear-menu|fann-menu\n"
-          "         --policy-options model=MODEL --period P --lookahead K (as collected)\n" RD_CLF_BUFFER_USAGE);
+          "         --policy-options model=MODEL --period P --lookahead K (as collected)\n"
+          "         [--decisions FILE.tsv: every decision (trace, step, replace, valid, raw)]\n"
+          RD_CLF_BUFFER_USAGE);
   return f == stdout ? 0 : 2;
 }
 
@@ -340,8 +342,9 @@ static int replay_main(int argc, char **argv) {
   rd_prefetch_config_defaults(&cfg);
   static const struct option opts[] = {RD_CLF_BUFFER_OPTIONS, {"policy", 1, 0, 'P'},
                                        {"policy-options", 1, 0, 'O'}, {"lookahead", 1, 0, 'K'},
-                                       {0, 0, 0, 0}};
+                                       {"decisions", 1, 0, 'd'}, {0, 0, 0, 0}};
   int64_t lookahead = 8;
+  const char *decisions = NULL;
   int c, idx = 0, rc = 0;
   while (rc == 0 && (c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
     if (c == 'P') {
@@ -352,6 +355,8 @@ static int replay_main(int argc, char **argv) {
                           "svm-menu, linear-menu, fann-menu)", optarg);
     } else if (c == 'K') {
       rc = rd_parse_int("lookahead", optarg, 0, 100000, &lookahead);
+    } else if (c == 'd') {
+      decisions = optarg;
     } else if (c == 'O') {
       cfg.params.options = optarg;
     } else if (c == '?' || (rc = rd_clf_buffer_option(c, opts[idx].name, optarg, &cfg)) > 0) {
@@ -361,6 +366,14 @@ static int replay_main(int argc, char **argv) {
   if (rc) return die();
   if (!cfg.policy || optind == argc) return usage(stderr);
   cfg.params.lookahead = (int32_t)lookahead;  // read by the menu policies only
+  // The decisions as the live run's `decisions` table has them, to compare
+  // decision by decision.
+  FILE *dec = decisions ? fopen(decisions, "w") : NULL;
+  if (decisions && !dec) {
+    rd_error_set("%s: cannot create", decisions);
+    return die();
+  }
+  if (dec) fputs("trace\trank\tstep_posted\tstep_applied\treplace\tvalid\traw\n", dec);
   for (int a = optind; a < argc && !rc; a++) {
     rd_trace t;
     rd_clf_replay_result r;
@@ -370,6 +383,10 @@ static int replay_main(int argc, char **argv) {
       double *lat = malloc(((size_t)r.num_decisions + 1) * sizeof *lat);
       int64_t valid = 0, yes = 0;
       for (int64_t i = 0; i < r.num_decisions; i++) {
+        if (dec)
+          fprintf(dec, "%s\t%d\t%lld\t%lld\t%d\t%d\t%s\n", argv[a], t.info.rank,
+                  (long long)r.decisions[i].step_posted, (long long)r.decisions[i].step_applied,
+                  r.decisions[i].replace, r.decisions[i].valid, r.decisions[i].raw);
         lat[i] = 1e6 * r.decisions[i].latency_seconds;
         valid += r.decisions[i].valid;
         yes += r.decisions[i].replace;
@@ -388,6 +405,7 @@ static int replay_main(int argc, char **argv) {
     }
     rd_trace_free(&t);
   }
+  if (dec && fclose(dec) && !rc) rc = rd_error_set("%s: cannot write", decisions);
   return rc ? die() : 0;
 }
 
