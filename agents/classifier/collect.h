@@ -60,7 +60,8 @@ int rd_clf_replay(const rd_trace *t, const rd_prefetch_config *cfg, rd_clf_repla
       {"buffer-init", 1, 0, 'i'}
 #define RD_CLF_BUFFER_USAGE                                                                     \
   "  --buffer-fraction F of the halo (0.25) | --buffer-rows N  --alpha A (0.05)  --delta D (25)\n" \
-  "  --replace-fraction F (0: every stale slot)  --buffer-init empty|degree|random|vip (degree)\n"
+  "  --replace-fraction F (0: every stale slot)\n"                                                  \
+  "  --buffer-init empty|degree|random|vip (the policy's: degree; menu labels and policies: empty)\n"
 // Applies option `c` of RD_CLF_BUFFER_OPTIONS to cfg: 0, -1 (rd_error) on a
 // bad value, 1 when `c` is none of them.
 int rd_clf_buffer_option(int c, const char *name, const char *arg, rd_prefetch_config *cfg);
