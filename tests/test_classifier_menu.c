@@ -128,7 +128,8 @@ static void labels(const rd_trace *t, rd_clf_menu_sample **out, int64_t *num) {
   const rd_prefetch_config c = config();
   rd_clf_menu_sample *s;
   int64_t n, count[RD_CLF_MENU_ACTIONS] = {0};
-  CHECK(rd_clf_collect_menu(t, &c, HORIZON, &s, &n) == 0, "%s", rd_error());
+  int64_t path_rows, keep_rows;
+  CHECK(rd_clf_collect_menu(t, &c, HORIZON, &s, &n, &path_rows, &keep_rows) == 0, "%s", rd_error());
   CHECK(n == (STEPS - 1) / PERIOD, "%lld decision points", (long long)n);
   int tuned = 0;
   for (int64_t i = 0; i < n; i++) {
@@ -176,6 +177,24 @@ static void labels(const rd_trace *t, rd_clf_menu_sample **out, int64_t *num) {
            (long long)from, RD_CLF_MENU_ACTIONS, rd_clf_menu_action_name(s[i].label),
            (long long)s[i].rows[s[i].label], (long long)s[i].rows[0]);
   }
+  // The collector's own replay is a policy answering every label: the same
+  // rows as the script following them all; keeping throughout, the same as
+  // the script answering keep everywhere.
+  script = s;
+  script_point = n - 1;
+  script_action = s[n - 1].label;
+  const int64_t followed = replayed_rows(t, 0, STEPS);
+  rd_clf_menu_sample *keep = calloc((size_t)n, sizeof *keep);
+  for (int64_t i = 0; i < n; i++) keep[i].step = s[i].step;
+  script = keep;
+  script_action = 0;
+  const int64_t kept = replayed_rows(t, 0, STEPS);
+  free(keep);
+  printf("whole trace: following the labels %lld rows, keeping %lld\n", (long long)path_rows,
+         (long long)keep_rows);
+  CHECK(followed == path_rows && kept == keep_rows, "following the labels: %lld rows, replayed %lld; "
+        "keeping: %lld, replayed %lld", (long long)path_rows, (long long)followed, (long long)keep_rows,
+        (long long)kept);
   *out = s;
   *num = n;
 }

@@ -183,7 +183,8 @@ int rd_clf_collect(const rd_trace *t, const rd_prefetch_config *cfg, int64_t hor
 }
 
 int rd_clf_collect_menu(const rd_trace *t, const rd_prefetch_config *cfg, int64_t horizon,
-                        rd_clf_menu_sample **out, int64_t *n) {
+                        rd_clf_menu_sample **out, int64_t *n, int64_t *path_rows,
+                        int64_t *keep_rows) {
   *out = NULL;
   *n = 0;
   rd_prefetcher pf;
@@ -191,7 +192,8 @@ int rd_clf_collect_menu(const rd_trace *t, const rd_prefetch_config *cfg, int64_
   if (begin(t, cfg, &probe_menu_policy, horizon, &pf, &d)) return -1;
   const int32_t K = pf.cfg.params.lookahead;
   rd_replace knobs = rd_clf_menu_start(K);  // as the probe's first decide set them
-  int rc = 0;
+  int64_t path = 0, keep = 0;
+  int rc = keep_rows ? rollout(&pf, t, &d, 0, t->steps, 0, NULL, &keep) : 0;
   probe *pr = pf.state;
   int64_t cap = 0;
   for (int64_t s = 0; s < t->steps && !rc; s++) {
@@ -213,7 +215,7 @@ int rd_clf_collect_menu(const rd_trace *t, const rd_prefetch_config *cfg, int64_
     pr->tune = point && smp.label;
     pr->knobs = rd_clf_menu_apply(smp.label, K, knobs);
     rd_prefetch_metrics m;
-    if (!rc) rc = step(&pf, t, &d, s, &m);
+    if (!rc && !(rc = step(&pf, t, &d, s, &m))) path += m.misses + m.prefetched;
     if (point && !rc) {
       rd_clf_menu_features(&pr->seen, &pf.cfg.params, &knobs, smp.x);  // the knobs it saw
       knobs = pr->knobs;
@@ -228,6 +230,8 @@ int rd_clf_collect_menu(const rd_trace *t, const rd_prefetch_config *cfg, int64_
     *out = NULL;
     *n = 0;
   }
+  if (path_rows) *path_rows = rc ? 0 : path;
+  if (keep_rows) *keep_rows = rc ? 0 : keep;
   return rc;
 }
 

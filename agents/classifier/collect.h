@@ -41,8 +41,13 @@ typedef struct rd_clf_menu_sample {
 // action at the point, the knobs it leaves held after), and the label is
 // the action that fetched the fewest rows (misses + prefetched), keep on a
 // tie, else the lowest index. The replay goes on with the label's action.
+// *path_rows (when not NULL) gets the rows that replay fetched over the
+// whole trace (a policy answering every label right: the most a classifier
+// of these labels can reach this way) and *keep_rows those of keeping the
+// start's knobs throughout (the lookahead policy at its defaults).
 int rd_clf_collect_menu(const rd_trace *t, const rd_prefetch_config *cfg, int64_t horizon,
-                        rd_clf_menu_sample **out, int64_t *n);
+                        rd_clf_menu_sample **out, int64_t *n, int64_t *path_rows,
+                        int64_t *keep_rows);
 
 typedef struct rd_clf_replay_result {
   int64_t rows_fetched;  // misses + replacement rows, as rd_replay counts them

@@ -38,8 +38,9 @@ static int die(const char *what) {
 static int collect_menu(FILE *f, const char *path, const rd_trace *t, const rd_prefetch_config *cfg,
                         int64_t horizon) {
   rd_clf_menu_sample *s;
-  int64_t n, count[RD_CLF_MENU_ACTIONS] = {0}, rows_keep = 0, rows_best = 0;
-  if (rd_clf_collect_menu(t, cfg, horizon, &s, &n)) return rd_error_wrap("%s", path);
+  int64_t n, count[RD_CLF_MENU_ACTIONS] = {0}, rows_keep = 0, rows_best = 0, path_rows, keep_rows;
+  if (rd_clf_collect_menu(t, cfg, horizon, &s, &n, &path_rows, &keep_rows))
+    return rd_error_wrap("%s", path);
   for (int64_t i = 0; i < n; i++) {
     fprintf(f, "%s,%d,%lld", path, t->info.rank, (long long)s[i].step);
     for (int j = 0; j < RD_CLF_MENU_FEATURES; j++) fprintf(f, ",%.9g", s[i].x[j]);
@@ -55,7 +56,9 @@ static int collect_menu(FILE *f, const char *path, const rd_trace *t, const rd_p
          (long long)count[0], (long long)rows_keep, (long long)rows_best);
   for (int a = 1; a < RD_CLF_MENU_ACTIONS; a++)
     if (count[a]) printf(" %s %lld", rd_clf_menu_action_name(a), (long long)count[a]);
-  putchar('\n');
+  // What answering every label right fetches, against the start's knobs held.
+  printf("\n%s: rank %d: rows fetched following the labels %lld, keeping the start's knobs %lld\n",
+         path, t->info.rank, (long long)path_rows, (long long)keep_rows);
   free(s);
   return 0;
 }
