@@ -12,7 +12,7 @@
 // Agents follow the baselines: classifiers (agents/classifier), LLM agents (agents/llm).
 // A build may leave the agents out (-DRUDDER_CLASSIFIERS=OFF, -DRUDDER_LLM=OFF):
 // their names then say so instead of "unknown".
-#define CLASSIFIERS(X) X(xgb) X(rf) X(svm) X(linear) X(fann)
+#define CLASSIFIERS(X) X(xgb) X(rf) X(svm) X(linear) X(fann) X(xgb_menu) X(rf_menu) X(svm_menu) X(linear_menu) X(fann_menu)
 #define LLMS(X) X(llm) X(slm) X(llm_menu) X(slm_menu)
 #define NOTHING(X)
 #ifdef RUDDER_HAVE_CLASSIFIERS

@@ -1,6 +1,8 @@
-// XGBoost (C API), boosted or as a random forest, on the logistic loss; the
-// score is the probability of 1. Saved as XGBoost's JSON model, whatever the
-// name; prediction is the same for both modes.
+// XGBoost (C API), boosted or as a random forest, on the logistic loss
+// (binary: the score is the probability of 1) or the softmax over the
+// classes (multi:softprob: the predicted class's probability). Saved as
+// XGBoost's JSON model, whatever the name; prediction is the same for both
+// modes.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +10,6 @@
 
 #include "error.h"
 #include "model.h"
-
-enum { F = RD_CLF_FEATURES };
 
 typedef struct mode {
   const char *const (*params)[2];
@@ -39,7 +39,8 @@ static int fail(const char *what) { return rd_error_set("xgboost: %s: %s", what,
 // thread keeps training reproducible.
 static int one_thread(BoosterHandle b) { return XGBoosterSetParam(b, "nthread", "1"); }
 
-static void *fit(const mode *m, const float *x, const int32_t *y, int64_t n, uint64_t seed) {
+static void *fit(const mode *m, const float *x, const int32_t *y, int64_t n, int F, int classes,
+                 uint64_t seed) {
   float *label = malloc((size_t)n * sizeof *label);
   if (!label) {
     rd_error_set("out of memory");
@@ -48,12 +49,18 @@ static void *fit(const mode *m, const float *x, const int32_t *y, int64_t n, uin
   for (int64_t i = 0; i < n; i++) label[i] = (float)y[i];
   char seedtext[24];
   snprintf(seedtext, sizeof seedtext, "%llu", (unsigned long long)(seed % 2147483647u));
+  char num_class[16];
+  snprintf(num_class, sizeof num_class, "%d", classes);
   DMatrixHandle d = NULL;
   BoosterHandle b = NULL;
   int ok = !XGDMatrixCreateFromMat(x, (bst_ulong)n, F, NAN, &d) &&
            !XGDMatrixSetFloatInfo(d, "label", label, (bst_ulong)n) && !XGBoosterCreate(&d, 1, &b) &&
            !one_thread(b) && !XGBoosterSetParam(b, "seed", seedtext);
   for (size_t i = 0; ok && i < m->num_params; i++) ok = !XGBoosterSetParam(b, m->params[i][0], m->params[i][1]);
+  // The parameters' objective is binary; more classes replace it (after it).
+  if (ok && classes > 2)
+    ok = !XGBoosterSetParam(b, "objective", "multi:softprob") &&
+         !XGBoosterSetParam(b, "num_class", num_class);
   for (int it = 0; ok && it < m->rounds; it++) ok = !XGBoosterUpdateOneIter(b, it, d);
   if (!ok) {
     fail("training");
@@ -75,10 +82,39 @@ static int store(void *impl, const char *path) {
   return 0;
 }
 
-static void *restore(const char *path) {
+// The predicted class of one row; *score as the header says. `expect` is
+// the length of a prediction: 1 (binary) or the number of classes.
+static int run(void *impl, const float *x, int F, bst_ulong expect, double *score) {
+  DMatrixHandle d;
+  bst_ulong len;
+  const float *p;
+  if (XGDMatrixCreateFromMat(x, 1, (bst_ulong)F, NAN, &d)) return fail("predict");
+  int label = -1;
+  if (!XGBoosterPredict(impl, d, 0, 0, 0, &len, &p) && len == expect) {
+    if (expect == 1) {
+      *score = p[0];
+      label = *score >= 0.5;
+    } else {
+      label = 0;
+      for (bst_ulong c = 1; c < len; c++)
+        if (p[c] > p[label]) label = (int)c;
+      *score = p[label];
+    }
+  } else {
+    rd_error_set("xgboost: predict: %s", len != expect ? "the model's outputs are not its classes"
+                                                        : XGBGetLastError());
+  }
+  XGDMatrixFree(d);
+  return label;
+}
+
+static bst_ulong outputs(int classes) { return classes > 2 ? (bst_ulong)classes : 1; }
+
+static void *restore(const char *path, int F, int classes) {
   size_t len;
   char *text = rd_clf_read_file(path, &len);
   BoosterHandle b = NULL;
+  bst_ulong nf = 0;
   if (text && (XGBoosterCreate(NULL, 0, &b) || XGBoosterLoadModelFromBuffer(b, text, len) ||
                one_thread(b))) {
     rd_error_set("%s: not an XGBoost model: %s", path, XGBGetLastError());
@@ -86,28 +122,30 @@ static void *restore(const char *path) {
     b = NULL;
   }
   free(text);
+  // Its shape: as many inputs as features, and one output per class (1 for
+  // two), tried on a row of zeros.
+  const float zero[RD_CLF_FEATURES_MAX] = {0};
+  double score;
+  if (b && (XGBoosterGetNumFeature(b, &nf) || nf != (bst_ulong)F || run(b, zero, F, outputs(classes), &score) < 0)) {
+    rd_error_set("%s: not an XGBoost model of %d features and %d classes", path, F, classes);
+    XGBoosterFree(b);
+    b = NULL;
+  }
   return b;
 }
 
-static int classify(void *impl, const float *x, double *score) {
-  DMatrixHandle d;
-  bst_ulong len;
-  const float *p;
-  if (XGDMatrixCreateFromMat(x, 1, F, NAN, &d)) return fail("predict");
-  const int bad = XGBoosterPredict(impl, d, 0, 0, 0, &len, &p) || len != 1;
-  if (!bad) *score = p[0];
-  XGDMatrixFree(d);
-  return bad ? fail("predict") : *score >= 0.5;
+static int classify(void *impl, const float *x, int F, int classes, double *score) {
+  return run(impl, x, F, outputs(classes), score);
 }
 
 static void release(void *impl) { XGBoosterFree(impl); }
 
-static void *fit_boosted(const float *x, const int32_t *y, int64_t n, uint64_t seed) {
-  return fit(&boosted, x, y, n, seed);
+static void *fit_boosted(const float *x, const int32_t *y, int64_t n, int F, int classes, uint64_t seed) {
+  return fit(&boosted, x, y, n, F, classes, seed);
 }
 
-static void *fit_forest(const float *x, const int32_t *y, int64_t n, uint64_t seed) {
-  return fit(&forest, x, y, n, seed);
+static void *fit_forest(const float *x, const int32_t *y, int64_t n, int F, int classes, uint64_t seed) {
+  return fit(&forest, x, y, n, F, classes, seed);
 }
 
 const rd_clf_backend rd_clf_xgboost = {.name = "xgboost", .train = fit_boosted, .save = store,

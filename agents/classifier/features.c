@@ -1,8 +1,6 @@
 #include "features.h"
 
-const char *const rd_clf_feature_names[RD_CLF_FEATURES] = {
-    "hit_rate", "hit_rate_trend", "miss_ratio", "fetch_ratio", "evicted_ratio",
-    "occupancy", "stale", "since_replace", "progress"};
+const char *const rd_clf_feature_names[RD_CLF_FEATURES] = {RD_CLF_FEATURE_NAME_LIST};
 
 static float ratio(double num, double den) { return den > 0 ? (float)(num / den) : 0.0f; }
 

@@ -12,6 +12,9 @@
 #define RD_CLF_FEATURES 9
 
 // Column names, in vector order (the samples CSV header and the model sidecar).
+#define RD_CLF_FEATURE_NAME_LIST                                                             \
+  "hit_rate", "hit_rate_trend", "miss_ratio", "fetch_ratio", "evicted_ratio", "occupancy", \
+      "stale", "since_replace", "progress"
 extern const char *const rd_clf_feature_names[RD_CLF_FEATURES];
 
 void rd_clf_features(const rd_window *w, const rd_policy_params *p, float x[RD_CLF_FEATURES]);
