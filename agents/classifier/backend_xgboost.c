@@ -86,11 +86,12 @@ static int store(void *impl, const char *path) {
 // the length of a prediction: 1 (binary) or the number of classes.
 static int run(void *impl, const float *x, int F, bst_ulong expect, double *score) {
   DMatrixHandle d;
-  bst_ulong len;
+  bst_ulong len = 0;
   const float *p;
   if (XGDMatrixCreateFromMat(x, 1, (bst_ulong)F, NAN, &d)) return fail("predict");
   int label = -1;
-  if (!XGBoosterPredict(impl, d, 0, 0, 0, &len, &p) && len == expect) {
+  const int err = XGBoosterPredict(impl, d, 0, 0, 0, &len, &p);
+  if (!err && len == expect) {
     if (expect == 1) {
       *score = p[0];
       label = *score >= 0.5;
@@ -101,8 +102,7 @@ static int run(void *impl, const float *x, int F, bst_ulong expect, double *scor
       *score = p[label];
     }
   } else {
-    rd_error_set("xgboost: predict: %s", len != expect ? "the model's outputs are not its classes"
-                                                        : XGBGetLastError());
+    rd_error_set("xgboost: predict: %s", err ? XGBGetLastError() : "the model's outputs are not its classes");
   }
   XGDMatrixFree(d);
   return label;

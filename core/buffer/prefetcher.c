@@ -453,8 +453,11 @@ int rd_prefetcher_copy(rd_prefetcher *dst, const rd_prefetcher *src) {
       rd_future_step *g = &dst->future[i];
       g->halo = rd_grow(NULL, &g->cap_halo, f->n + 1, sizeof *g->halo);
       g->next = rd_grow(NULL, &g->cap_next, f->n + 1, sizeof *g->next);
-      memcpy(g->halo, f->halo, (size_t)f->n * sizeof *g->halo);
-      memcpy(g->next, f->next, (size_t)f->n * sizeof *g->next);
+      // A slot never fed (a copy before the first step) has no arrays.
+      if (f->n > 0) {
+        memcpy(g->halo, f->halo, (size_t)f->n * sizeof *g->halo);
+        memcpy(g->next, f->next, (size_t)f->n * sizeof *g->next);
+      }
       g->n = f->n;
     }
   }
