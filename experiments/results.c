@@ -289,6 +289,16 @@ int rd_results_has_run(const char *path, const char *run_id) {
       char name[1024];
       snprintf(name, sizeof name, "runs/%s", run_id);
       has = H5Lexists(file, "runs", H5P_DEFAULT) > 0 && H5Lexists(file, name, H5P_DEFAULT) > 0;
+      // A run recorded as failed or timed out is run again (and replaced).
+      char status[16] = "";
+      if (has && H5Aexists_by_name(file, name, "status", H5P_DEFAULT) > 0) {
+        hid_t a = H5Aopen_by_name(file, name, "status", H5P_DEFAULT, H5P_DEFAULT);
+        hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+        if (t >= 0 && H5Tget_size(t) < sizeof status) H5Aread(a, t, status);
+        if (t >= 0) H5Tclose(t);
+        if (a >= 0) H5Aclose(a);
+        has = !strcmp(status, "ok");
+      }
       H5Fclose(file);
     }
   }

@@ -41,7 +41,8 @@ int rd_results_write_run(const char *path, const rd_run_record *run);
 // file, never a broken one. Runs already in dst with the same id are replaced.
 int rd_results_merge(const char *dst, const char *src);
 
-// Whether `path` holds /runs/<run_id> (0 when the file does not exist).
+// Whether `path` holds /runs/<run_id> as a completed run (0 when the file
+// does not exist, or the run is recorded as failed or timed out).
 int rd_results_has_run(const char *path, const char *run_id);
 
 

@@ -115,6 +115,9 @@ has() { local out; out=$("${@:2}"); grep -q "$1" <<< "$out"; }
 has '"failed"' h5dump -a /runs/g_r2_broken_lru_f0.25_s1/status results/t.h5 || fail "failed run not marked"
 has '"cpu-staged"' h5dump -a /runs/g_r2_sage_lru_f0.25_s1/device results/t.h5 || fail "device not passed on"
 has "heads" h5dump -a /runs/g_r2_broken_lru_f0.25_s1/log_tail results/t.h5 || fail "failed run's log tail missing"
+# Again: the failed runs are run again (and fail again), the others skipped.
+"$RUN" t.ini > third.out 2>&1 && fail "a sweep with failed runs must exit non-zero"
+grep -q "3 failed, 6 already there" third.out || fail "failed runs are not retried: $(tail -1 third.out)"
 # Readable without our code: the tables are plain compound datasets.
 has '"rows_fetched"' h5dump -d /runs/g_r2_sage_lru_f0.25_s1/summary results/t.h5 || fail "h5dump summary"
 # The figures render from a sweep with no bound (no belady run, so no

@@ -157,12 +157,32 @@ static void agent_answers(fault_server *f) {
   // Its effect is measured on spans that do not overlap: the steps before
   // it was applied (900 rows, 12% hits each) against the one after.
   char want[160];
-  snprintf(want, sizeof want, "- step 1000: replace 25%% (625 slots refilled) -> rows fetched/step 900 before, "
-           "1525 after (+69%%); hit rate 12.0%% -> 30.0%% (%lld, 1 steps)", (long long)(run.applied_step - 999));
+  snprintf(want, sizeof want, "- step 1000: replace 25%% (625 refilled): rows/step 900 -> 1525 (+69%%), hit rate "
+           "12%% -> 30%% over 1 steps");
   CHECK(strstr(user, want), "history line: want '%s' in:\n%s", want, user);
   CHECK(strstr(system, "2500 of the 10000 remote nodes"), "buffer facts: %s", system);
   free(system);
   free(user);
+  // The next question freezes the effect it shows (2 steps measured by
+  // then): later steps leave the line as it was, so the server's prompt
+  // cache still holds it, and the span shown is one no later decision shares.
+  fault_server_set(f, FAULT_HANG, 0);
+  w = llm_window(2000);
+  p.ops->decide(p.state, &p.params, &w, &out);
+  char line[2][200];
+  for (int k = 0; k < 2; k++) {
+    w = llm_window(2001 + k);
+    w.last_rows_fetched = 5000;
+    p.ops->decide(p.state, &p.params, &w, &out);
+    CHECK(rd_llm_agent_render(p.state, &w, &system, &user) == 0, "render");
+    const char *at = strstr(user, "- step 1000: ");
+    CHECK(at, "history: %s", user);
+    snprintf(line[k], sizeof line[k], "%.*s", (int)strcspn(at, "\n"), at);
+    free(system);
+    free(user);
+  }
+  CHECK(!strcmp(line[0], line[1]) && strstr(line[0], "over 2 steps"), "a frozen effect: '%s' then '%s'", line[0],
+        line[1]);
   p.ops->destroy(p.state);
 
   // An out-of-range answer in paper mode is no error: the paper's agent is
@@ -309,6 +329,58 @@ static void menu_answers(fault_server *f) {
   rd_llm_client_free(c);
 }
 
+// Prefilled answers (slm on llama-server): the request opens the
+// assistant's message with the decision's key and constrains the rest by a
+// GBNF grammar of the same choices, not a JSON schema; a reply that returns
+// only the continuation is completed; a "keep" needs nothing else.
+static void prefilled_answers(fault_server *f) {
+  static const rd_llm_menu menu = {.num_windows = 2, .windows = {0, 8}, .num_priors = 2,
+                                   .priors = {"vip", "degree"}, .num_margins = 2, .margins = {0, 0.5},
+                                   .num_pinned = 2, .pinned = {0, 0.25}};
+  fault_server_set(f, FAULT_OK, 0);
+  char last[FAULT_LAST_MAX];
+  static const struct {
+    int menu;
+    const char *answer;
+    rd_llm_status status;
+    int replace;
+    double fraction;
+  } cases[] = {
+      {0, "keep\"}", RD_LLM_OK, 0, 0},
+      {0, "{\"decision\":\"replace\",\"fraction\":0.25}", RD_LLM_OK, 1, 0.25},
+      {0, "replace\",\"fraction\":0.1}", RD_LLM_OK, 1, 0.1},
+      {0, "replace\"}", RD_LLM_ERR_ANSWER, 0, 0},
+      {1, "keep\"}", RD_LLM_OK, 0, 0},
+      {1, "tune\",\"window\":8,\"prior\":\"degree\",\"margin\":0.5,\"pinned\":0}", RD_LLM_OK, 1, 0},
+      {1, "tune\"}", RD_LLM_ERR_ANSWER, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const rd_llm_config cfg = {.endpoint = url, .max_tokens = 64, .connect_timeout_ms = 400, .timeout_ms = 400,
+                               .prefill = 1, .reason_chars = -1, .want_fraction = !cases[i].menu,
+                               .menu = cases[i].menu ? &menu : NULL};
+    rd_llm_client *c = rd_llm_client_new(&cfg);
+    CHECK(c, "%s", rd_error());
+    fault_server_answer(f, cases[i].answer);
+    rd_llm_reply r;
+    const rd_llm_status st = rd_llm_ask(c, "s", "u", NULL, &r);
+    CHECK(st == cases[i].status && (st || (r.replace == cases[i].replace && r.fraction == cases[i].fraction)),
+          "prefilled answer %zu '%s': %s (%s) replace %d fraction %g", i, cases[i].answer, rd_llm_status_name(st),
+          r.message, r.replace, r.fraction);
+    CHECK(st || !strncmp(r.content, "{\"decision\":\"", 13), "the whole answer is logged: %s", r.content);
+    rd_llm_reply_free(&r);
+    fault_server_last(f, last, sizeof last);
+    CHECK(strstr(last, "{\"role\":\"assistant\",\"content\":\"{\\\"decision\\\":\\\"\"}") &&
+              strstr(last, "\"grammar\":\"root ::= ") && !strstr(last, "response_format"),
+          "a prefilled request: %s", last);
+    CHECK(cases[i].menu ? strstr(last, "window ::= \\\"0\\\" | \\\"8\\\"") &&
+                              strstr(last, "prior ::= \\\"vip\\\" | \\\"degree\\\"") != NULL
+                        : strstr(last, "fraction ::= \\\"0.05\\\" | \\\"0.1\\\" | \\\"0.25\\\"") != NULL,
+          "the grammar's choices: %s", last);
+    rd_llm_client_free(c);
+  }
+  fault_server_answer(f, NULL);
+}
+
 // A key goes over https or to this machine, never over plain http elsewhere.
 static void key_safety(void) {
   setenv("RUDDER_TEST_LLM_KEY", "sekret-value", 1);
@@ -351,6 +423,10 @@ static void option_errors(void) {
       {"endpoint", "'endpoint' is not key=value"},
       {"endpoint=ftp://host", "not an http:// or https:// URL"},
       {"prompts=/nonexistent", "/nonexistent/rudder.txt: cannot open"},
+      {"prompt=../etc/x", "prompt=../etc/x is not a template name"},
+      {"prompt=nosuch", "/nosuch.txt: cannot open"},
+      {"prefill=1,dialect=ollama", "prefill=1 needs llama-server's openai dialect"},
+      {"prefill=2", "prefill=2 is not an integer in [0, 1]"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     const rd_policy_params params = {.period = 10, .options = bad[i].options};
@@ -388,6 +464,7 @@ int main(void) {
   option_errors();
   key_safety();
   menu_answers(f);
+  prefilled_answers(f);
   fault_server_stop(f);
   printf("test_llm_faults: all checks passed\n");
   return 0;

@@ -15,7 +15,8 @@ enum { RANKS = 4 };
 static char options[512];
 
 static void client_decision(const char *url) {
-  llm_policy p = llm_open(&rd_policy_slm, 25, 0, options);
+  // The llm's prompt: the one that asks for a reason, as this client does.
+  llm_policy p = llm_open(&rd_policy_llm, 25, 0, options);
   const rd_window w = llm_window(25);
   char *system, *user;
   CHECK(rd_llm_agent_render(p.state, &w, &system, &user) == 0, "render");
@@ -32,6 +33,44 @@ static void client_decision(const char *url) {
          r.replace ? "replace" : "keep", r.fraction, r.reason, r.seconds, r.prompt_tokens, r.completion_tokens);
   rd_llm_reply_free(&r);
   rd_llm_client_free(c);
+  free(system);
+  free(user);
+  p.ops->destroy(p.state);
+}
+
+// The slm's prefilled answers on the real server: llama-server accepts the
+// grammar the client writes for each kind of answer (a grammar it cannot
+// parse is an HTTP 400), and the answer is the compact JSON it allows.
+static void prefilled_decisions(const char *url) {
+  static const rd_llm_menu menu = {.num_windows = 3, .windows = {0, 4, 8}, .num_priors = 3,
+                                   .priors = {"vip", "count", "degree"}, .num_margins = 2, .margins = {0, 0.5},
+                                   .num_pinned = 2, .pinned = {0, 0.25}};
+  static const struct { const char *kind; int want_fraction, reason_chars; const rd_llm_menu *menu; } kinds[] = {
+      {"replace + fraction", 1, -1, NULL}, {"yes/no + reason", 0, 40, NULL}, {"menu", 0, -1, &menu}};
+  llm_policy p = llm_open(&rd_policy_slm, 25, 0, options);
+  const rd_window w = llm_window(25);
+  char *system, *user;
+  CHECK(rd_llm_agent_render(p.state, &w, &system, &user) == 0, "render");
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    const rd_llm_config cfg = {.endpoint = url, .max_tokens = 96, .seed = 7, .connect_timeout_ms = 2000,
+                               .timeout_ms = 120000, .cache_prompt = 1, .prefill = 1,
+                               .want_fraction = kinds[i].want_fraction, .reason_chars = kinds[i].reason_chars,
+                               .menu = kinds[i].menu};
+    rd_llm_client *c = rd_llm_client_new(&cfg);
+    CHECK(c, "%s", rd_error());
+    rd_llm_reply r;
+    const rd_llm_status st = rd_llm_ask(c, system, user, NULL, &r);
+    CHECK(st == RD_LLM_OK, "prefilled %s: %s: %s; body: %.500s", kinds[i].kind, rd_llm_status_name(st), r.message,
+          r.raw ? r.raw : "(none)");
+    // No whitespace outside the reason: the grammar allows none.
+    const char *why = strstr(r.content, "\"reason\":");
+    const size_t head = why ? (size_t)(why - r.content) : strlen(r.content);
+    CHECK(strcspn(r.content, " \n\t") >= head, "prefilled %s: whitespace in '%s'", kinds[i].kind, r.content);
+    printf("prefilled %s: %s in %.2f s, %d answer tokens\n", kinds[i].kind, r.content, r.seconds,
+           r.completion_tokens);
+    rd_llm_reply_free(&r);
+    rd_llm_client_free(c);
+  }
   free(system);
   free(user);
   p.ops->destroy(p.state);
@@ -154,6 +193,7 @@ int main(int argc, char **argv) {
   // seconds, and what is checked here is that it comes, not how fast.
   snprintf(options, sizeof options, "endpoint=%s,timeout_ms=240000,max_age=1000000", argv[1]);
   client_decision(argv[1]);
+  prefilled_decisions(argv[1]);
   ranks_in_parallel();
   paper_mode();
   printf("test_llm_server: all checks passed\n");

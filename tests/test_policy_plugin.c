@@ -14,6 +14,66 @@
 
 extern const rd_policy_ops rd_policy_fifo, rd_policy_lru;
 
+// The known window's view (rd_window.known_held, known_missing), as a
+// LOOKAHEAD-rule policy that asks (RD_POLICY_SCORES) is shown it: the
+// lookahead rule at its defaults, recording each decision point's window.
+enum { PROBE_K = 4, PROBE_PERIOD = 3, PROBE_MAX = 4096 };
+static rd_window probed[PROBE_MAX];
+static int64_t num_probed;
+
+static int probe_create(const rd_policy_params *p, void **state) {
+  (void)p;
+  *state = NULL;
+  return 0;
+}
+static void probe_decide(void *state, const rd_policy_params *p, const rd_window *w, rd_replace *out) {
+  (void)state;
+  *out = (rd_replace){.tune = 1, .window = p->lookahead, .prior = RD_PRIOR_VIP};
+  if (w->step > 0 && w->step % p->period == 0 && num_probed < PROBE_MAX) probed[num_probed++] = *w;
+}
+static void probe_destroy(void *state) { (void)state; }
+static const rd_policy_ops probe = {
+    .name = "probe", .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
+    .flags = RD_POLICY_FUTURE | RD_POLICY_VIP | RD_POLICY_SCORES, .create = probe_create,
+    .decide = probe_decide, .destroy = probe_destroy};
+
+static int by_id(const void *a, const void *b) {
+  const rd_node x = *(const rd_node *)a, y = *(const rd_node *)b;
+  return (x > y) - (x < y);
+}
+
+// Checks every probed window against the trace: the buffered rows the
+// window uses and the ones it lacks are the distinct halo nodes of steps
+// [t, t + K]; the held counts grow with the reach and fit the buffer.
+static int window_view_agrees(const rd_trace *t, int rank) {
+  rd_node *ids = malloc(((size_t)t->max_count + 1) * (PROBE_K + 1) * sizeof *ids);
+  int bad = !ids || num_probed < 2;
+  for (int64_t d = 0; d < num_probed && !bad; d++) {
+    const rd_window *w = &probed[d];
+    int64_t n = 0;
+    for (int64_t s = w->step; s <= w->step + PROBE_K && s < t->steps && !bad; s++) {
+      bad = rd_trace_step(t, s, ids + n) != 0;
+      n += t->count[s];
+    }
+    qsort(ids, (size_t)n, sizeof *ids, by_id);
+    int64_t distinct = 0;
+    for (int64_t i = 0; i < n; i++)
+      distinct += (i == 0 || ids[i] != ids[i - 1]) && bsearch(&ids[i], t->halo, (size_t)t->halo_size, sizeof *ids, by_id);
+    const int64_t *h = w->known_held;
+    if (h[2] + w->known_missing != distinct || h[0] > h[1] || h[1] > h[2] || h[2] > w->capacity) {
+      fprintf(stderr, "FAIL: rank %d, step %lld: held %lld/%lld/%lld + missing %lld, but %lld distinct halo nodes "
+              "in the window (capacity %lld)\n", rank, (long long)w->step, (long long)h[0], (long long)h[1],
+              (long long)h[2], (long long)w->known_missing, (long long)distinct, (long long)w->capacity);
+      bad = 1;
+    }
+  }
+  if (num_probed > 1 && probed[num_probed - 1].known_held[2] == 0) bad = 1;  // the buffer fills: rows held
+  free(ids);
+  if (!bad)
+    printf("rank %d: window view at %lld decision points agrees with the trace\n", rank, (long long)num_probed);
+  return bad;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rank;
@@ -65,6 +125,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "rank %d: replay failed: %s\n", rank, rd_error());
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
+  pc.policy = &probe;
+  pc.params.lookahead = PROBE_K;
+  pc.params.period = PROBE_PERIOD;
+  rd_replay_result seen;
+  if (rd_replay(&t, &pc, &net, 0, &seen, NULL)) {
+    fprintf(stderr, "rank %d: replay failed: %s\n", rank, rd_error());
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  bad |= window_view_agrees(&t, rank);
   rd_trace_free(&t);
   printf("rank %d: fifo live %lld rows (%lld evicted), replay %lld rows (%lld evicted); lru replay %lld rows\n",
          rank, (long long)live, (long long)evicted, (long long)fifo.rows_fetched,

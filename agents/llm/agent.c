@@ -28,6 +28,7 @@ typedef struct settings {
   int warmup;       // evaluate the prompt's fixed part before the first question
   int menu;         // llm-menu / slm-menu: the answer tunes the LOOKAHEAD rule's knobs
   const char *prompts;
+  const char *prompt;  // the template's name in `prompts` (NULL: the mode's)
 } settings;
 
 // A policy's defaults; `history` is rudder mode's (the paper's is 5).
@@ -35,6 +36,7 @@ typedef struct preset {
   const char *policy;
   settings set;
   int history;
+  const char *prompt;  // rudder mode's template
 } preset;
 
 // Measured steps added up: a window of the agent's own. Consecutive
@@ -55,6 +57,11 @@ typedef struct past {
   rd_replace knobs;         // menu agents: the knobs set (replace: a tune)
   int64_t evicted, filled;  // what the replacement did (-1: not measured yet)
   span before, after;       // the spans before and after it was applied
+  // `after` as the first question after it measured it: the effect shown,
+  // from then on the same in every prompt (so the server's prompt cache
+  // keeps the history's lines), over a span no later decision shares.
+  span shown;
+  int frozen;
 } past;
 
 // What the training side hands the agent's thread: values only, so that
@@ -81,7 +88,7 @@ enum var {
   V_HIT_RATE_CHANGE, V_REMOTE, V_MISSES, V_ROWS_FETCHED, V_EVICTED, V_FETCH_MS, V_STEP_MS,
   V_CUM_HIT_RATE, V_COMM_VOLUME, V_HISTORY, V_CANDIDATES, V_CAND_5, V_CAND_10, V_CAND_25, V_CAND_50,
   V_CAND_100, V_STALE_AGE_P50, V_STALE_AGE_MAX, V_LOOKAHEAD, V_WINDOWS, V_KNOB_WINDOW, V_KNOB_PRIOR,
-  V_KNOB_MARGIN, V_KNOB_PINNED, NVARS
+  V_KNOB_MARGIN, V_KNOB_PINNED, V_KNOWN_25, V_KNOWN_50, V_KNOWN_100, V_KNOWN_MISSING, NVARS
 };
 static const char *const var_names[NVARS] = {
     [V_STEP] = "step", [V_TOTAL_STEPS] = "total_steps", [V_STEPS_LEFT] = "steps_left",
@@ -97,7 +104,8 @@ static const char *const var_names[NVARS] = {
     [V_CAND_50] = "cand_50", [V_CAND_100] = "cand_100", [V_STALE_AGE_P50] = "stale_age_p50",
     [V_STALE_AGE_MAX] = "stale_age_max", [V_LOOKAHEAD] = "lookahead", [V_WINDOWS] = "windows",
     [V_KNOB_WINDOW] = "knob_window", [V_KNOB_PRIOR] = "knob_prior", [V_KNOB_MARGIN] = "knob_margin",
-    [V_KNOB_PINNED] = "knob_pinned"};
+    [V_KNOB_PINNED] = "knob_pinned", [V_KNOWN_25] = "known_25", [V_KNOWN_50] = "known_50",
+    [V_KNOWN_100] = "known_100", [V_KNOWN_MISSING] = "known_missing"};
 
 // What every rank puts in the job's per-step gather: its window, and (from
 // the leader only) the decision all ranks apply before this step.
@@ -174,8 +182,10 @@ static int var_index(const char *name, size_t len) {
 
 // Splits DIR/MODE.txt into its [system] and [user] sections (comment lines
 // dropped) and checks every placeholder, so that rendering cannot fail.
-static int load_templates(agent *a) {
-  const char *name = a->set.menu ? "menu" : a->set.mode == MODE_PAPER ? "paper" : "rudder";
+static int load_templates(agent *a, const char *rudder) {
+  const char *name = a->set.prompt ? a->set.prompt : a->set.menu ? "menu" : a->set.mode == MODE_PAPER ? "paper" : rudder;
+  if (name[strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-")] || !*name)
+    return rd_error_set("policy options: prompt=%s is not a template name (letters, digits, _ and -)", name);
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.txt", a->set.prompts, name);
   char *text = NULL;
@@ -254,16 +264,17 @@ static void moved(FILE *f, mode m, const past *h) {
       fprintf(f, " %lld nodes evicted, %lld empty slots filled (%.0f%% of cache).", (long long)h->evicted,
               (long long)empty, pct((double)h->filled, (double)h->capacity));
   } else {
-    fprintf(f, " (%lld slots refilled)", (long long)h->filled);
+    fprintf(f, " (%lld refilled)", (long long)h->filled);
   }
 }
 
 static void history_line(FILE *f, mode m, int menu, const past *h) {
   // The effect: the span after the decision against the span before it.
-  const int measured = h->applied && h->before.steps > 0 && h->after.steps > 0;
-  const double miss_b = per_step(h->before.misses, &h->before), miss_a = per_step(h->after.misses, &h->after);
+  const span *after = h->frozen ? &h->shown : &h->after;
+  const int measured = h->applied && h->before.steps > 0 && after->steps > 0;
+  const double miss_b = per_step(h->before.misses, &h->before), miss_a = per_step(after->misses, after);
   const double rows_b = per_step(h->before.rows_fetched, &h->before);
-  const double rows_a = per_step(h->after.rows_fetched, &h->after);
+  const double rows_a = per_step(after->rows_fetched, after);
   if (m == MODE_PAPER) {
     fprintf(f, "- minibatch %lld: ", (long long)h->step);
     if (h->status != RD_LLM_OK)
@@ -275,7 +286,7 @@ static void history_line(FILE *f, mode m, int menu, const past *h) {
       fprintf(f, "%s", h->replace ? "Yes, evict." : "No, do not evict.");
     if (h->applied && h->replace) moved(f, m, h);
     if (measured)
-      fprintf(f, " Since then: HR %+.0f pts, comm_volume %+.0f (%+.0f%%).", span_rate(&h->after) - span_rate(&h->before),
+      fprintf(f, " Since then: HR %+.0f pts, comm_volume %+.0f (%+.0f%%).", span_rate(after) - span_rate(&h->before),
               miss_a - miss_b, pct(miss_a - miss_b, miss_b));
     fputc('\n', f);
     return;
@@ -297,9 +308,8 @@ static void history_line(FILE *f, mode m, int menu, const past *h) {
   if (!menu && !h->applied) fprintf(f, " (too late, not applied)");
   else if (!menu && h->replace) moved(f, m, h);
   if (measured)
-    fprintf(f, " -> rows fetched/step %.0f before, %.0f after (%+.0f%%); hit rate %.1f%% -> %.1f%% (%lld, %lld steps)",
-            rows_b, rows_a, pct(rows_a - rows_b, rows_b), span_rate(&h->before), span_rate(&h->after),
-            (long long)h->before.steps, (long long)h->after.steps);
+    fprintf(f, ": rows/step %.0f -> %.0f (%+.0f%%), hit rate %.0f%% -> %.0f%% over %lld steps", rows_b, rows_a,
+            pct(rows_a - rows_b, rows_b), span_rate(&h->before), span_rate(after), (long long)after->steps);
   fputc('\n', f);
 }
 
@@ -344,6 +354,8 @@ static int render(const agent *a, const request *q, char **system, char **user) 
   SET(V_KNOB_PRIOR, "%s", rd_prior_name(q->knobs.prior));
   SET(V_KNOB_MARGIN, "%g", q->knobs.margin);
   SET(V_KNOB_PINNED, "%g", q->knobs.pinned);
+  for (int i = 0; i < 3; i++) SET(V_KNOWN_25 + i, "%lld", (long long)w->known_held[i]);
+  SET(V_KNOWN_MISSING, "%lld", (long long)w->known_missing);
 #undef SET
   size_t len = 0;
   FILE *f = open_memstream(&val[V_HISTORY], &len);
@@ -454,6 +466,7 @@ static int parse_options(settings *s, char *opts) {
     else if (!strcmp(kv, "model")) s->llm.model = v;
     else if (!strcmp(kv, "api_key_env")) s->llm.api_key_env = v;
     else if (!strcmp(kv, "prompts")) s->prompts = v;
+    else if (!strcmp(kv, "prompt")) s->prompt = v;
     else if (!strcmp(kv, "dialect")) rc = rd_llm_dialect_parse(v, &s->llm.dialect);
     else if (!strcmp(kv, "temperature")) rc = number(kv, v, 0, 2, 0, &s->llm.temperature);
     else if (!strcmp(kv, "max_tokens")) {
@@ -480,6 +493,9 @@ static int parse_options(settings *s, char *opts) {
     } else if (!strcmp(kv, "cache_prompt")) {
       rc = number(kv, v, 0, 1, 1, &x);
       s->llm.cache_prompt = (int)x;
+    } else if (!strcmp(kv, "prefill")) {
+      rc = number(kv, v, 0, 1, 1, &x);
+      s->llm.prefill = (int)x;
     } else if (!strcmp(kv, "scope") && (!strcmp(v, "job") || !strcmp(v, "rank")))
       s->scope_job = *v == 'j';
     else if (!strcmp(kv, "mode") && (!strcmp(v, "rudder") || !strcmp(v, "paper")))
@@ -490,10 +506,38 @@ static int parse_options(settings *s, char *opts) {
       return rd_error_set("policy options: unknown '%s=%s' (known: endpoint, model, dialect=openai|ollama, "
                           "api_key_env, temperature, max_tokens, timeout_ms, connect_timeout_ms, history, "
                           "mode=rudder|paper, scope=job|rank, fallback=keep|periodic, max_age, "
-                          "reason_chars, warmup=0|1, cache_prompt=0|1, prompts)", kv, v);
+                          "reason_chars, warmup=0|1, cache_prompt=0|1, prefill=0|1, prompts, prompt)", kv, v);
     if (rc) return -1;
   }
   return 0;
+}
+
+static request snapshot(const agent *a, const rd_window *w);
+
+// Whether a system template names only what the agent knows when it starts
+// (the menu), not the run's window.
+static int fixed_system(const char *t) {
+  for (const char *o = strstr(t, "{{"); o; o = strstr(o + 2, "{{")) {
+    const int v = var_index(o + 2, (size_t)(strstr(o, "}}") - o - 2));
+    if (v != V_LOOKAHEAD && v != V_WINDOWS) return 0;
+  }
+  return 1;
+}
+
+// A system message that names nothing of the run's window is the same for
+// the whole run: the server evaluates it here, before the first step, as it
+// loads the model before the run (its cost is the run's start-up, not a
+// question's). The window is empty: only the system message's prefix is
+// meant to stay in the cache. A failure here is the first question's.
+static void warm(agent *a) {
+  const request q = snapshot(a, &(rd_window){0});
+  char *system, *user;
+  if (render(a, &q, &system, &user) == 0) {
+    rd_llm_warm(a->client, system, user, NULL, NULL);
+    free(system);
+    free(user);
+  }
+  a->warmed = 1;
 }
 
 static int create(const preset *pre, const rd_policy_params *p, void **state) {
@@ -541,8 +585,9 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
     s->llm.menu = m;
     s->llm.want_fraction = 0;
   }
-  if (!rc) rc = load_templates(a);
+  if (!rc) rc = load_templates(a, pre->prompt);
   if (!rc && !(a->client = rd_llm_client_new(&s->llm))) rc = -1;
+  if (!rc && a->leader && s->warmup && fixed_system(a->tmpl[0])) warm(a);
   if (!rc && pthread_mutex_init(&a->mu, NULL)) rc = rd_error_set("cannot create a mutex");
   if (!rc && pthread_cond_init(&a->cv, NULL)) {
     pthread_mutex_destroy(&a->mu);
@@ -680,6 +725,7 @@ static rd_window job_window(const job_slot *s, int n) {
   j.last_accesses = j.last_hits = j.last_misses = j.last_rows_fetched = j.last_evicted = j.last_filled = 0;
   j.candidates = 0;
   j.stale_age_p50 = j.stale_age_max = 0;
+  j.known_held[0] = j.known_held[1] = j.known_held[2] = j.known_missing = 0;
   for (int i = 0; i < 5; i++) j.cand_at[i] = 0;
   for (int r = 0; r < n; r++) {
     const rd_window *w = &s[r].w;
@@ -701,6 +747,8 @@ static rd_window job_window(const job_slot *s, int n) {
     for (int i = 0; i < 5; i++) j.cand_at[i] += w->cand_at[i] / n;
     if (w->stale_age_max > j.stale_age_max) j.stale_age_max = w->stale_age_max;
     j.stale_age_p50 += w->stale_age_p50 / n;
+    for (int i = 0; i < 3; i++) j.known_held[i] += w->known_held[i];
+    j.known_missing += w->known_missing;
   }
   j.accesses_per_step = acc;
   j.accesses_prev_per_step = acc_prev;
@@ -784,6 +832,9 @@ static void lead(agent *a, const rd_policy_params *p, const rd_window *w, int ha
   // A decision point: the newest window replaces one the thread has not
   // taken yet (the model is still busy with an older one).
   if (w->step > 0 && p->period > 0 && w->step % p->period == 0) {
+    for (int i = 0; i < a->num_past; i++)
+      if (a->hist[i].applied && !a->hist[i].frozen && a->hist[i].after.steps > 0)
+        a->hist[i].shown = a->hist[i].after, a->hist[i].frozen = 1;
     const request q = snapshot(a, w);
     post(a, &q);
   }
@@ -887,16 +938,16 @@ int rd_llm_agent_render(void *state, const rd_window *w, char **system, char **u
 // scripts/setup_llm on llama-server (a short prompt and answer, the prompt
 // cache warmed before the first question).
 static const preset llm_preset = {
-    .policy = "llm", .history = 8,
+    .policy = "llm", .history = 8, .prompt = "rudder",
     .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "default", .dialect = RD_LLM_OPENAI,
                     .temperature = 0, .max_tokens = 256, .connect_timeout_ms = 2000, .timeout_ms = 60000},
             .mode = MODE_RUDDER, .history = -1, .max_age = -1, .scope_job = -1,
             .prompts = RUDDER_PROMPTS_DIR}};
 static const preset slm_preset = {
-    .policy = "slm", .history = 3,
+    .policy = "slm", .history = 3, .prompt = "slm",
     .set = {.llm = {.endpoint = "http://127.0.0.1:8080", .model = "smollm2-135m-instruct",
                     .dialect = RD_LLM_OPENAI, .temperature = 0, .max_tokens = 48, .reason_chars = -1,
-                    .cache_prompt = 1, .connect_timeout_ms = 1000, .timeout_ms = 60000},
+                    .cache_prompt = 1, .prefill = 1, .connect_timeout_ms = 1000, .timeout_ms = 60000},
             .mode = MODE_RUDDER, .history = -1, .max_age = -1, .scope_job = -1, .warmup = 1,
             .prompts = RUDDER_PROMPTS_DIR}};
 
@@ -928,10 +979,10 @@ const rd_policy_ops rd_policy_slm = {
 const rd_policy_ops rd_policy_llm_menu = {
     .name = "llm-menu", .summary = "the lookahead rule with its knobs chosen by an LLM agent from a menu",
     .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
-    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_llm_menu, .decide = decide,
+    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP | RD_POLICY_SCORES, .create = create_llm_menu, .decide = decide,
     .destroy = destroy, .drain = drain};
 const rd_policy_ops rd_policy_slm_menu = {
     .name = "slm-menu", .summary = "the lookahead rule with its knobs chosen by the local small model",
     .uses_buffer = 1, .init = RD_INIT_EMPTY, .rule = RD_RULE_LOOKAHEAD,
-    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP, .create = create_slm_menu, .decide = decide,
+    .flags = RD_POLICY_SERVER | RD_POLICY_FUTURE | RD_POLICY_VIP | RD_POLICY_SCORES, .create = create_slm_menu, .decide = decide,
     .destroy = destroy, .drain = drain};

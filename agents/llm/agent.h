@@ -45,16 +45,25 @@
 //                     next, carries the windows and the decision (so an
 //                     answer applies one step after it arrived). rank: one agent per rank (the paper). A
 //                     replay has one rank: job = rank there.
-//   warmup=0|1        slm: 1. At the first step, send the prompt once with a
-//                     one-token answer, so that the server's prompt cache
-//                     holds the fixed part (the system message) before the
-//                     first question; a question then costs its new tokens.
+//   warmup=0|1        slm: 1. Send the prompt once with a one-token answer,
+//                     so that the server's prompt cache holds the fixed part
+//                     (the system message) before the first question; a
+//                     question then costs its new tokens. A system message
+//                     that names nothing of the run's window (slm.txt,
+//                     menu.txt) is sent when the agent is created, before
+//                     the first step; any other at the first window.
 //   cache_prompt=0|1  slm: 1. Ask llama-server to keep each slot's prompt.
+//   prefill=0|1       slm: 1. Open the assistant's message with the answer's
+//                     first key and constrain the rest with a GBNF grammar
+//                     (llama-server's "grammar"), not a JSON schema: 3-12
+//                     answer tokens instead of 30-40 (client.h).
+//   prompt=NAME       the template DIR/NAME.txt (default: rudder; slm: slm,
+//                     the short one; mode=paper: paper; menu agents: menu)
 //   reason_chars=N    the reason's maxLength in the schema (llm 160; slm 0:
 //                     no reason asked, the shortest answer: a 135M model's
 //                     reasons are noise, and each token costs on a CPU)
-//   (slm: timeout_ms 60000, max_tokens 48: a loaded 2-core machine answers
-//   in tens of seconds, and an answer that arrives is still applied.)
+//   (slm: timeout_ms 60000, max_tokens 48: a loaded 2-core machine may
+//   answer in tens of seconds, and an answer that arrives is still applied.)
 //   prompts=DIR       where MODE.txt lives (default: $RUDDER_PROMPTS, else
 //                     the source tree's agents/prompts)
 //
@@ -70,9 +79,10 @@
 //
 // History: each past decision with what its replacement did (slots
 // refilled; paper: nodes evicted and empty slots filled, as the step after
-// it measured) and its effect: rows fetched per step and hit rate over the
-// span since it was applied against the span before it. Consecutive applied
-// decisions cut the run into spans that do not overlap.
+// it measured) and its effect: rows fetched per step and hit rate from when
+// it was applied to the next question, against the span before it.
+// Consecutive applied decisions cut the run into spans that do not overlap.
+// A line, once shown, never changes, so the server's prompt cache keeps it.
 //
 // Prompt templates (agents/prompts/MODE.txt): a "[system]" and a "[user]"
 // section; lines starting with "%%" are comments; {{name}} is replaced by
@@ -85,6 +95,9 @@
 //   (misses per step, integer) history (one line per past decision)
 //   candidates cand_5 cand_10 cand_25 cand_50 cand_100 stale_age_p50
 //   stale_age_max (what a replacement would trade: core/buffer/scores.h)
+//   known_25 known_50 known_100 known_missing (menu agents: buffered rows
+//   first used within a quarter, half, all of the K known steps; the nodes
+//   those steps use that the buffer does not hold)
 #ifndef RUDDER_LLM_AGENT_H
 #define RUDDER_LLM_AGENT_H
 

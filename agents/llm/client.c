@@ -97,6 +97,10 @@ rd_llm_client *rd_llm_client_new(const rd_llm_config *cfg) {
     rd_error_set("LLM endpoint '%s' is not an http:// or https:// URL", e);
     return NULL;
   }
+  if (cfg->prefill && cfg->dialect != RD_LLM_OPENAI) {
+    rd_error_set("prefill=1 needs llama-server's openai dialect (set prefill=0 for dialect=ollama)");
+    return NULL;
+  }
   rd_llm_client *c = calloc(1, sizeof *c);
   if (!c) goto oom;
   c->cfg = *cfg;
@@ -190,6 +194,76 @@ static cJSON *decision_schema(int want_fraction, int reason_chars, const rd_llm_
   return s;
 }
 
+// The start of a prefilled answer: the model writes from the decision on.
+static const char prefill[] = "{\"decision\":\"";
+
+// A GBNF string literal of `text`.
+static void lit(FILE *f, const char *text) {
+  fputc('"', f);
+  for (const char *p = text; *p; p++) fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+  fputs("\" ", f);
+}
+
+static void alternatives(FILE *f, const char *rule, const double *v, int n) {
+  fprintf(f, "%s ::= ", rule);
+  for (int i = 0; i < n; i++) fprintf(f, "%s\"%g\"", i ? " | " : "", v[i]);
+  fputc('\n', f);
+}
+
+// The rest of the answer after `prefill`, as llama.cpp's GBNF: the same
+// choices as decision_schema, written without whitespace (a JSON schema's
+// grammar allows spaces, newlines and a code fence, each a token to
+// generate). A "keep" names nothing else; fractions come from
+// RD_LLM_FRACTIONS.
+static char *decision_grammar(const rd_llm_config *g) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return NULL;
+  const char *end = g->reason_chars >= 0 ? "reason \"}\"" : "\"}\"";
+  fputs("root ::= ", f);
+  if (g->menu) {
+    const rd_llm_menu *m = g->menu;
+    lit(f, "keep\"");
+    fprintf(f, "%s | ", end);
+    lit(f, "tune\",\"window\":");
+    fputs("window ", f);
+    lit(f, ",\"prior\":\"");
+    fputs("prior ", f);
+    lit(f, "\",\"margin\":");
+    fputs("margin ", f);
+    lit(f, ",\"pinned\":");
+    fprintf(f, "pinned %s\n", end);
+    double w[RD_LLM_MENU_MAX];
+    for (int i = 0; i < m->num_windows; i++) w[i] = m->windows[i];
+    alternatives(f, "window", w, m->num_windows);
+    fputs("prior ::= ", f);
+    for (int i = 0; i < m->num_priors; i++) fprintf(f, "%s\"%s\"", i ? " | " : "", m->priors[i]);
+    fputc('\n', f);
+    alternatives(f, "margin", m->margins, m->num_margins);
+    alternatives(f, "pinned", m->pinned, m->num_pinned);
+  } else if (g->want_fraction) {
+    const double fr[] = RD_LLM_FRACTIONS;
+    lit(f, "keep\"");
+    fprintf(f, "%s | ", end);
+    lit(f, "replace\",\"fraction\":");
+    fprintf(f, "fraction %s\n", end);
+    alternatives(f, "fraction", fr, (int)(sizeof fr / sizeof *fr));
+  } else {
+    fputs("( \"replace\" | \"keep\" ) ", f);
+    lit(f, "\"");
+    fprintf(f, "%s\n", end);
+  }
+  if (g->reason_chars >= 0) {
+    fputs("reason ::= ", f);
+    lit(f, ",\"reason\":\"");
+    fprintf(f, "[^\"\\\\\\n]{0,%d} ", g->reason_chars ? g->reason_chars : REASON_CHARS);
+    lit(f, "\"");
+    fputc('\n', f);
+  }
+  return fclose(f) ? (free(text), NULL) : text;
+}
+
 // warm: a one-token answer without a schema (the prompt is what matters).
 static char *request_body(const rd_llm_client *c, const char *system, const char *user, int warm) {
   const rd_llm_config *g = &c->cfg;
@@ -204,7 +278,17 @@ static char *request_body(const rd_llm_client *c, const char *system, const char
     cJSON_AddStringToObject(m, "content", texts[i]);
     cJSON_AddItemToArray(msgs, m);
   }
-  cJSON *schema = warm ? NULL : decision_schema(g->want_fraction, g->reason_chars, g->menu);
+  const int prefilled = g->prefill && !warm;
+  if (prefilled) {
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "role", "assistant");
+    cJSON_AddStringToObject(m, "content", prefill);
+    cJSON_AddItemToArray(msgs, m);
+    char *grammar = decision_grammar(g);
+    cJSON_AddStringToObject(b, "grammar", grammar ? grammar : "");
+    free(grammar);
+  }
+  cJSON *schema = warm || prefilled ? NULL : decision_schema(g->want_fraction, g->reason_chars, g->menu);
   const int max_tokens = warm ? 1 : g->max_tokens;
   if (g->dialect == RD_LLM_OLLAMA) {
     if (schema) cJSON_AddItemToObject(b, "format", schema);
@@ -350,7 +434,7 @@ static rd_llm_status parse_answer(const rd_llm_client *c, rd_llm_reply *r, const
   const cJSON *f = cJSON_GetObjectItemCaseSensitive(a, "fraction");
   const cJSON *why = cJSON_GetObjectItemCaseSensitive(a, "reason");
   if (!cJSON_IsString(d)) s = fail(r, RD_LLM_ERR_ANSWER, "answer has no string field 'decision'");
-  else if (c->cfg.want_fraction && !cJSON_IsNumber(f))
+  else if (c->cfg.want_fraction && !cJSON_IsNumber(f) && !(c->cfg.prefill && !strcmp(d->valuestring, "keep")))
     s = fail(r, RD_LLM_ERR_ANSWER, "answer has no number field 'fraction'");
   else if (c->cfg.reason_chars >= 0 && !cJSON_IsString(why))
     s = fail(r, RD_LLM_ERR_ANSWER, "answer has no string field 'reason'");
@@ -358,11 +442,14 @@ static rd_llm_status parse_answer(const rd_llm_client *c, rd_llm_reply *r, const
     s = fail(r, RD_LLM_ERR_RANGE, "decision '%.64s' is neither 'tune' nor 'keep'", d->valuestring);
   else if (!c->cfg.menu && strcmp(d->valuestring, "replace") && strcmp(d->valuestring, "keep"))
     s = fail(r, RD_LLM_ERR_RANGE, "decision '%.64s' is neither 'replace' nor 'keep'", d->valuestring);
-  else if (c->cfg.want_fraction && !(f->valuedouble >= 0 && f->valuedouble <= 1))
+  else if (c->cfg.want_fraction && f && !cJSON_IsNumber(f))
+    s = fail(r, RD_LLM_ERR_ANSWER, "the field 'fraction' is not a number");
+  else if (c->cfg.want_fraction && f && !(f->valuedouble >= 0 && f->valuedouble <= 1))
     s = fail(r, RD_LLM_ERR_RANGE, "fraction %g outside [0, 1]", f->valuedouble);
-  else if (!c->cfg.menu || (s = parse_menu(c->cfg.menu, a, r)) == RD_LLM_OK) {
+  else if (!c->cfg.menu || (c->cfg.prefill && !strcmp(d->valuestring, "keep")) ||
+           (s = parse_menu(c->cfg.menu, a, r)) == RD_LLM_OK) {
     r->replace = !strcmp(d->valuestring, c->cfg.menu ? "tune" : "replace");
-    r->fraction = c->cfg.want_fraction ? f->valuedouble : 0;
+    r->fraction = c->cfg.want_fraction && f ? f->valuedouble : 0;
     snprintf(r->reason, sizeof r->reason, "%s", cJSON_IsString(why) ? why->valuestring : "");
   }
   cJSON_Delete(a);
@@ -372,6 +459,16 @@ static rd_llm_status parse_answer(const rd_llm_client *c, rd_llm_reply *r, const
 static int count(const cJSON *o, const char *name) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
   return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+// The whole answer: llama-server returns a prefilled message with its
+// start; a server that returns only the continuation gets it put back.
+static char *with_prefill(const rd_llm_client *c, const char *content) {
+  const size_t skip = strspn(content, " \t\r\n");
+  if (!c->cfg.prefill || content[skip] == '{') return strdup(content);
+  char *s = malloc(sizeof prefill + strlen(content));
+  if (s) strcat(strcpy(s, prefill), content);
+  return s;
 }
 
 // The dialect's reply: the message text and the token counts.
@@ -400,7 +497,7 @@ static rd_llm_status parse_body(const rd_llm_client *c, rd_llm_reply *r) {
     s = fail(r, RD_LLM_ERR_BODY, "the reply has no %s", c->cfg.dialect == RD_LLM_OLLAMA
                                                            ? "message.content"
                                                            : "choices[0].message.content");
-  else if (!(r->content = strdup(content->valuestring)))
+  else if (!(r->content = with_prefill(c, content->valuestring)))
     s = fail(r, RD_LLM_ERR_BODY, "out of memory");
   else
     s = parse_answer(c, r, cJSON_IsString(finish) ? finish->valuestring : NULL);

@@ -44,6 +44,11 @@ typedef struct rd_window {
   // 25, 50 and 100 % of the capacity, and the stale slots' ages. Else zero.
   int64_t candidates;
   double cand_at[5], stale_age_p50, stale_age_max;
+  // At decision points of a LOOKAHEAD-rule policy that asks (RD_POLICY_SCORES),
+  // what the K known steps say (the current one included): buffered rows
+  // first used within a quarter, half and all of them (cumulative), and the
+  // distinct halo nodes they use that the buffer does not hold. Else zero.
+  int64_t known_held[3], known_missing;
 } rd_window;
 
 typedef struct rd_policy_params {
@@ -76,8 +81,10 @@ enum rd_policy_flags {
   RD_POLICY_VIP = 4,      // reads the halo's inclusion probabilities (rd_halo_view.vip)
   RD_POLICY_SERVER = 8,   // asks an LLM server: run_experiment starts a local one unless
                           // the options name an endpoint
-  RD_POLICY_SCORES = 16,  // SCORE rule: shown the score view (rd_window.candidates, ...) at
-                          // its decision points (steps that are multiples of the period)
+  RD_POLICY_SCORES = 16,  // shown at its decision points (steps that are multiples of the
+                          // period) what its rule would trade: SCORE, the score view
+                          // (rd_window.candidates, ...); LOOKAHEAD, the known window's
+                          // (rd_window.known_held, known_missing)
 };
 
 // One decision of an agent, for the results (`decisions` dataset).

@@ -98,6 +98,31 @@ static void enter(rd_prefetcher *pf, int64_t s) {
   pf->entered = s + 1;
 }
 
+// What the known steps [step, step + ahead] say of the buffer, for an agent
+// tuning the LOOKAHEAD rule (rd_window.known_held, known_missing): each halo
+// node counted at its first use there. O(accesses of the window), at
+// decision points only. (Out of memory: the view stays zero.)
+static void window_view(const rd_prefetcher *pf, int64_t step, rd_window *w) {
+  uint8_t *seen = pf->future ? calloc((size_t)pf->halo_size + 1, 1) : NULL;
+  if (!seen) return;
+  const int64_t K = pf->ahead, end = pf->fed < step + K + 1 ? pf->fed : step + K + 1;
+  const int64_t reach[3] = {K / 4, K / 2, K};
+  for (int64_t s = step; s < end; s++) {
+    const rd_future_step *f = &pf->future[s % (K + 1)];
+    for (int64_t i = 0; i < f->n; i++) {
+      const int32_t h = f->halo[i];
+      if (h < 0 || seen[h]) continue;
+      seen[h] = 1;
+      if (pf->buf.slot_of[h] < 0) {
+        w->known_missing++;
+        continue;
+      }
+      for (int r = 0; r < 3; r++) w->known_held[r] += s - step <= reach[r];
+    }
+  }
+  free(seen);
+}
+
 static void enter_upto(rd_prefetcher *pf) {
   while (pf->entered < pf->fed && pf->entered <= pf->current + pf->horizon) enter(pf, pf->entered);
 }
@@ -336,8 +361,10 @@ const rd_buffer_plan *rd_prefetcher_step(rd_prefetcher *pf, const rd_node *remot
     rd_prefetcher_window(pf, step, &w);
     w.stale = rd_buffer_stale(&pf->buf, step);
     const int64_t P = pf->cfg.params.period;
-    if ((ops->flags & RD_POLICY_SCORES) && pf->buf.cfg.rule == RD_RULE_SCORE && step > 0 && P > 0 &&
-        step % P == 0 && pf->buf.cfg.capacity > 0) {
+    const int view = (ops->flags & RD_POLICY_SCORES) && step > 0 && P > 0 && step % P == 0 &&
+                     pf->buf.cfg.capacity > 0;
+    if (view && pf->buf.cfg.rule == RD_RULE_LOOKAHEAD) window_view(pf, step, &w);
+    if (view && pf->buf.cfg.rule == RD_RULE_SCORE) {
       rd_score_view v;
       if (rd_buffer_score_view(&pf->buf, step, &v) == 0) {  // (out of memory: the view stays zero)
         w.candidates = v.candidates;

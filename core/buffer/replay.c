@@ -71,6 +71,9 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
   free(preload);
   free(preload_slot);
   if (rc) return -1;
+  // Steps are paced from the first one: the policy's set-up (an agent
+  // warming its server) is not a step's time.
+  const double paced = rd_now();
   r->capacity = pf.buf.cfg.capacity;
   r->halo_size = t->halo_size;
   rd_node *nodes = NULL;
@@ -118,7 +121,7 @@ int rd_replay(const rd_trace *t, const rd_prefetch_config *cfg, const rd_net_mod
     r->bytes += bytes;
     r->comm_seconds += cost;
     rd_prefetcher_record(&pf, &m, cost, step_seconds > 0 ? step_seconds : cost);
-    if (step_seconds > 0) sleep_until(t0 + (double)(s + 1) * step_seconds);
+    if (step_seconds > 0) sleep_until(paced + (double)(s + 1) * step_seconds);
     if (steps_out)
       fprintf(steps_out, "%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%.6f\n", (long long)s,
               (long long)n, (long long)m.hits, (long long)m.misses, (long long)m.prefetched,
