@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "buffer/menu.h"
+
 const char *const rd_clf_menu_feature_names[RD_CLF_MENU_FEATURES] = {
     RD_CLF_FEATURE_NAME_LIST, "knob_window", "knob_prior_count", "knob_prior_degree",
     "knob_margin", "knob_pinned"};
@@ -10,8 +12,6 @@ static const char *const names[RD_CLF_MENU_ACTIONS] = {
     "keep", "window_0", "window_q", "window_h", "window_K", "prior_vip", "prior_count",
     "prior_degree", "margin_0", "margin_0.1", "margin_0.25", "margin_0.5", "margin_1",
     "pinned_0", "pinned_0.05", "pinned_0.1", "pinned_0.25", "pinned_0.5"};
-static const rd_prior priors[] = {RD_PRIOR_VIP, RD_PRIOR_COUNT, RD_PRIOR_DEGREE};
-static const double margins[] = {0, 0.1, 0.25, 0.5, 1}, pinned[] = {0, 0.05, 0.1, 0.25, 0.5};
 
 const char *rd_clf_menu_action_name(int action) {
   return action >= 0 && action < RD_CLF_MENU_ACTIONS ? names[action] : NULL;
@@ -25,11 +25,12 @@ rd_replace rd_clf_menu_apply(int action, int32_t K, rd_replace knobs) {
   knobs.tune = 1;
   knobs.replace = 0;
   knobs.fraction = 0;
-  const int32_t windows[] = {0, K / 4, K / 2, K};
+  int32_t windows[RD_MENU_WINDOWS];
+  rd_menu_windows(K, windows);
   if (action >= 1 && action <= 4) knobs.window = windows[action - 1];
-  else if (action >= 5 && action <= 7) knobs.prior = priors[action - 5];
-  else if (action >= 8 && action <= 12) knobs.margin = margins[action - 8];
-  else if (action >= 13 && action <= 17) knobs.pinned = pinned[action - 13];
+  else if (action >= 5 && action <= 7) knobs.prior = rd_menu_priors[action - 5];
+  else if (action >= 8 && action <= 12) knobs.margin = rd_menu_margins[action - 8];
+  else if (action >= 13 && action <= 17) knobs.pinned = rd_menu_pinned[action - 13];
   return knobs;
 }
 

@@ -3,7 +3,7 @@
 // policies that serve it (xgb-menu, rf-menu, svm-menu, linear-menu,
 // fann-menu). An action keeps the lookahead rule's knobs in force, or sets
 // ONE knob to one value of the menu the LLM menu agents choose from
-// (agents/llm/agent.c: window 0, K/4, K/2, K; prior vip, count, degree;
+// (core/buffer/menu.h: window 0, K/4, K/2, K; prior vip, count, degree;
 // margin 0, 0.1, 0.25, 0.5, 1; pinned share 0, 0.05, 0.1, 0.25, 0.5):
 //
 //   0 keep   1-4 window   5-7 prior   8-12 margin   13-17 pinned

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer/menu.h"
 #include "clock.h"
 #include "error.h"
 #include "grow.h"
@@ -566,20 +567,19 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
   s->llm.seed = p->seed;
   if (s->menu) {
     if (s->mode == MODE_PAPER && !rc) rc = rd_error_set("policy options: mode=paper has no menu (the paper's agent answers yes or no)");
-    // The menu: which of the K known steps count (none, a quarter, half,
-    // all), the prior, the admission margin and the pinned share.
-    const int32_t K = p->lookahead, w[4] = {0, K / 4, K / 2, K};
+    // The menu (core/buffer/menu.h), each window once.
+    const int32_t K = p->lookahead;
+    int32_t w[RD_MENU_WINDOWS];
+    rd_menu_windows(K, w);
     rd_llm_menu *m = &a->menu;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < RD_MENU_WINDOWS; i++)
       if (!m->num_windows || w[i] > m->windows[m->num_windows - 1]) m->windows[m->num_windows++] = w[i];
-    static const char *const priors[] = {"vip", "count", "degree"};
-    static const double margins[] = {0, 0.1, 0.25, 0.5, 1}, pinned[] = {0, 0.05, 0.1, 0.25, 0.5};
-    m->num_priors = 3;
-    memcpy(m->priors, priors, sizeof priors);
-    m->num_margins = 5;
-    memcpy(m->margins, margins, sizeof margins);
-    m->num_pinned = 5;
-    memcpy(m->pinned, pinned, sizeof pinned);
+    m->num_priors = RD_MENU_PRIORS;
+    for (int i = 0; i < RD_MENU_PRIORS; i++) m->priors[i] = rd_prior_name(rd_menu_priors[i]);
+    m->num_margins = RD_MENU_MARGINS;
+    memcpy(m->margins, rd_menu_margins, sizeof rd_menu_margins);
+    m->num_pinned = RD_MENU_PINNED;
+    memcpy(m->pinned, rd_menu_pinned, sizeof rd_menu_pinned);
     // The lookahead policy's defaults (baselines/lookahead.c) until an answer tunes them.
     a->knobs = (rd_replace){.tune = 1, .window = K, .prior = RD_PRIOR_VIP};
     s->llm.menu = m;
