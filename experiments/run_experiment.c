@@ -437,7 +437,7 @@ static int find_bin(char *bin, size_t n) {
 
 static int usage(FILE *f) {
   fprintf(f, "usage: run_experiment exp/NAME.ini [--dry-run] [--no-plots]\n"
-             "  --dry-run   list the runs and the rudder_train command of each, run nothing\n"
+             "  --dry-run   list the runs, the rudder_train arguments and the ranks' placement of each, run nothing\n"
              "  --no-plots  do not render the figures at the end\n"
              "Descriptor keys: docs/DESIGN.md; run parameters: rudder_train --help ({key}).\n");
   return f == stdout ? 0 : 2;
@@ -539,7 +539,8 @@ int main(int argc, char **argv) {
       int k = 0;
       while (k < a.n && strcmp(a.v[k], "--quiet")) k++;
       for (k++; k < a.n && strcmp(a.v[k], "--results"); k++) printf(" %s", a.v[k]);
-      printf("%s\n", runs[i].ops->flags & RD_POLICY_OFFLINE ? " (replayed on the group's first live run's traces)" : "");
+      if (runs[i].ops->flags & RD_POLICY_OFFLINE) printf(" (replayed on the group's first live run's traces)\n");
+      else printf(" | %s\n", where);
       free_args(&a);
     }
     printf("%d runs -> %s\n", n, e.results);

@@ -49,7 +49,11 @@ models = m
 policies = none" "bad.ini:8: [sweep] graphs: 'h' has no [graph h] section"
 out=$("$RUN" "$src/exp/ogbn-products.ini" --dry-run 2>&1) && fail "ran without the OGB files"
 grep -q "data/ogbn-products-raw/raw/edge.csv.gz does not exist" <<< "$out" || fail "missing dataset not named: $out"
-"$RUN" "$src/exp/quickstart.ini" --dry-run | grep -q "^9 runs" || fail "quickstart should expand to 9 runs"
+qs=$("$RUN" "$src/exp/quickstart.ini" --dry-run)
+grep -q "^9 runs" <<< "$qs" || fail "quickstart should expand to 9 runs"
+# The ranks of the run that asks the local LLM server yield to it (nice), the others do not.
+grep "^small_r4_sage_slm_" <<< "$qs" | grep -q "ranks at nice 10" || fail "slm's ranks not niced: $qs"
+! grep "^small_r4_sage_none_" <<< "$qs" | grep -q "nice" || fail "none's ranks niced: $qs"
 
 # A sweep with a failing run (GAT needs hidden divisible by heads) in the middle.
 cat > t.ini <<'INI'
