@@ -341,6 +341,11 @@ static void serving(const rd_trace *t, const rd_clf_menu_sample *s, int64_t n) {
   rd_clf_free(&m);
   refused(&rd_policy_xgb_menu, "model=menu.model", "menu.model.json: a model of replace labels");
   refused(&rd_policy_xgb_menu, "colour=red", "unknown 'colour=red'");
+  // No known steps: nothing for the window knob to count.
+  rd_policy_params none_known = {.period = PERIOD, .lookahead = 0, .options = "model=menu.model"};
+  void *state = NULL;
+  CHECK(rd_policy_xgb_menu.create(&none_known, &state) != 0 && strstr(rd_error(), "needs --lookahead K >= 1"),
+        "xgb-menu without --lookahead: %s", rd_error());
   remove("menu.model");
   remove("menu.model.json");
   free(x);

@@ -43,6 +43,10 @@ static int create(const rd_clf_backend *b, rd_clf_labels kind, const rd_policy_p
   if (!rc && !path)
     rc = rd_error_set("policy options: model=PATH is required (written by rudder_classifier "
                       "train --model %s)", b->name);
+  // A menu model's window actions and feature are shares of the K known
+  // steps: with none known it would see a window of 0 and act on nothing.
+  if (!rc && kind == RD_CLF_MENU && p->lookahead < 1)
+    rc = rd_error_set("a menu classifier needs --lookahead K >= 1 (the known steps its window knob counts)");
   classifier *c = rc ? NULL : calloc(1, sizeof *c);
   if (!rc && !c) rc = rd_error_set("out of memory");
   if (!rc && rd_clf_load_labels(&c->model, b, kind, path)) {
