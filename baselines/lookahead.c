@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffer/menu.h"
 #include "buffer/policy.h"
 #include "cli.h"
 #include "error.h"
@@ -20,7 +21,7 @@
 static int create(const rd_policy_params *p, void **state) {
   rd_replace *k = calloc(1, sizeof *k);
   if (!k) return rd_error_set("out of memory");
-  *k = (rd_replace){.tune = 1, .window = p->lookahead, .prior = RD_PRIOR_VIP};
+  *k = rd_menu_start(p->lookahead);
   char *opts = strdup(p->options ? p->options : ""), *save = NULL;
   int rc = 0;
   double v;

@@ -82,7 +82,7 @@ static void script_decide(void *state, const rd_policy_params *p, const rd_windo
   rd_replace *knobs = state;
   *out = (rd_replace){0};
   if (w->step < 0) {
-    *out = *knobs = rd_clf_menu_start(p->lookahead);
+    *out = *knobs = rd_menu_start(p->lookahead);
     return;
   }
   if (!rd_clf_decision_point(w->step, p->period) || w->step > script[script_point].step) return;
@@ -299,7 +299,7 @@ static void serving(const rd_trace *t, const rd_clf_menu_sample *s, int64_t n) {
           (long long)r.num_decisions, (long long)n);
     // The served action at every point is the offline prediction on the
     // window served and the knobs its earlier actions left in force.
-    rd_replace knobs = rd_clf_menu_start(K);
+    rd_replace knobs = rd_menu_start(K);
     int64_t tunes = 0, diverged = -1;
     for (int64_t i = 0; i < n; i++) {
       float xi[F];

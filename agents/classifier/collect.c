@@ -79,7 +79,7 @@ static int probe_create(const rd_policy_params *p, void **state) {
 static void probe_decide(void *state, const rd_policy_params *p, const rd_window *w, rd_replace *out) {
   probe *pr = state;
   if (w->step < 0) {  // before the first fill, LOOKAHEAD only
-    *out = rd_clf_menu_start(p->lookahead);
+    *out = rd_menu_start(p->lookahead);
     return;
   }
   pr->seen = *w;
@@ -191,7 +191,7 @@ int rd_clf_collect_menu(const rd_trace *t, const rd_prefetch_config *cfg, int64_
   decoded d;
   if (begin(t, cfg, &probe_menu_policy, horizon, &pf, &d)) return -1;
   const int32_t K = pf.cfg.params.lookahead;
-  rd_replace knobs = rd_clf_menu_start(K);  // as the probe's first decide set them
+  rd_replace knobs = rd_menu_start(K);  // as the probe's first decide set them
   int64_t path = 0, keep = 0;
   int rc = keep_rows ? rollout(&pf, t, &d, 0, t->steps, 0, NULL, &keep) : 0;
   probe *pr = pf.state;

@@ -17,10 +17,6 @@ const char *rd_clf_menu_action_name(int action) {
   return action >= 0 && action < RD_CLF_MENU_ACTIONS ? names[action] : NULL;
 }
 
-rd_replace rd_clf_menu_start(int32_t K) {
-  return (rd_replace){.tune = 1, .window = K, .prior = RD_PRIOR_VIP};
-}
-
 rd_replace rd_clf_menu_apply(int action, int32_t K, rd_replace knobs) {
   knobs.tune = 1;
   knobs.replace = 0;

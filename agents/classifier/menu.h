@@ -17,6 +17,7 @@
 #define RUDDER_CLF_MENU_H
 
 #include "buffer/buffer.h"
+#include "buffer/menu.h"
 #include "features.h"
 
 #define RD_CLF_MENU_ACTIONS 18
@@ -27,10 +28,6 @@ extern const char *const rd_clf_menu_feature_names[RD_CLF_MENU_FEATURES];
 
 // CSV-safe names ("keep", "window_K/4" is "window_q", ...); NULL out of range.
 const char *rd_clf_menu_action_name(int action);
-
-// The knobs the rule starts from: the lookahead policy's defaults (the
-// whole window of K steps, the VIP prior, no margin, nothing pinned).
-rd_replace rd_clf_menu_start(int32_t K);
 
 // The knobs in force after `action` (0 or out of range: `knobs` as they are).
 rd_replace rd_clf_menu_apply(int action, int32_t K, rd_replace knobs);

@@ -55,7 +55,7 @@ static int create(const rd_clf_backend *b, rd_clf_labels kind, const rd_policy_p
   }
   free(opts);
   if (!rc) {
-    c->knobs = rd_clf_menu_start(p->lookahead);
+    c->knobs = rd_menu_start(p->lookahead);
     *state = c;
   }
   return rc;

@@ -580,8 +580,8 @@ static int create(const preset *pre, const rd_policy_params *p, void **state) {
     memcpy(m->margins, rd_menu_margins, sizeof rd_menu_margins);
     m->num_pinned = RD_MENU_PINNED;
     memcpy(m->pinned, rd_menu_pinned, sizeof rd_menu_pinned);
-    // The lookahead policy's defaults (baselines/lookahead.c) until an answer tunes them.
-    a->knobs = (rd_replace){.tune = 1, .window = K, .prior = RD_PRIOR_VIP};
+    // The lookahead policy's defaults until an answer tunes them.
+    a->knobs = rd_menu_start(K);
     s->llm.menu = m;
     s->llm.want_fraction = 0;
   }

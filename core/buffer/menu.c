@@ -10,3 +10,5 @@ void rd_menu_windows(int32_t K, int32_t out[RD_MENU_WINDOWS]) {
   out[2] = K / 2;
   out[3] = K;
 }
+
+rd_replace rd_menu_start(int32_t K) { return (rd_replace){.tune = 1, .window = K, .prior = RD_PRIOR_VIP}; }

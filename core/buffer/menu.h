@@ -17,6 +17,10 @@ extern const rd_prior rd_menu_priors[RD_MENU_PRIORS];  // vip, count, degree
 extern const double rd_menu_margins[RD_MENU_MARGINS];   // 0, 0.1, 0.25, 0.5, 1
 extern const double rd_menu_pinned[RD_MENU_PINNED];     // 0, 0.05, 0.1, 0.25, 0.5
 
+// The knobs the rule starts from, the lookahead policy's defaults: the
+// whole window of K steps, the VIP prior, no margin, nothing pinned.
+rd_replace rd_menu_start(int32_t K);
+
 // The windows for K known steps: 0, K/4, K/2, K (equal ones repeat when K < 4).
 void rd_menu_windows(int32_t K, int32_t out[RD_MENU_WINDOWS]);
 
