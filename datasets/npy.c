@@ -234,3 +234,15 @@ int rd_npy_read_i32(rd_npy *a, int32_t *out, int64_t count, int64_t lo, int64_t 
   int64_t range[2] = {lo, hi};
   return stream(a, count, to_i32, out, range);
 }
+
+static int64_t zip_source(void *src, void *buf, size_t n) { return rd_zip_read(src, buf, n); }
+
+int rd_npy_open_member(rd_npy *a, rd_zip *z, const char *member, rd_zip_stream *s, const char *hint) {
+  const rd_zip_entry *e = rd_zip_find(z, member);
+  if (!e) return rd_error_set("%s: no member %s%s", z->path, member, hint);
+  char name[4400];
+  snprintf(name, sizeof name, "%s: %s", z->path, member);
+  if (rd_zip_stream_open(z, e, s)) return -1;
+  if (rd_npy_open(a, zip_source, s, name)) return rd_zip_stream_close(s), -1;
+  return 0;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zip.h"
+
 // Reads up to n bytes; fewer only at the end of the source. -1 on error,
 // with rd_error() set.
 typedef int64_t (*rd_npy_source)(void *src, void *buf, size_t n);
@@ -43,6 +45,11 @@ int rd_npy_read_labels(rd_npy *a, int32_t *out, int64_t count);
 
 // 1 when the array has exactly the dimensions given (-1: any size).
 int rd_npy_shape_is(const rd_npy *a, int ndim, int64_t d0, int64_t d1);
+
+// Member `member` of an open .npz archive as an array, read through the
+// caller's stream `s` (closed on failure; else the caller closes it after
+// reading). A missing member is named, followed by `hint` (may be "").
+int rd_npy_open_member(rd_npy *a, rd_zip *z, const char *member, rd_zip_stream *s, const char *hint);
 
 // A FILE* source for rd_npy_open.
 int64_t rd_npy_file_source(void *file, void *buf, size_t n);

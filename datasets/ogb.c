@@ -188,19 +188,6 @@ static int only_split(const char *dir, char *name) {
   return 0;
 }
 
-static int64_t zip_source(void *src, void *buf, size_t n) { return rd_zip_read(src, buf, n); }
-
-// Opens member `name` of an open .npz as an array.
-static int npz_array(rd_zip *z, const char *name, rd_zip_stream *s, rd_npy *a) {
-  const rd_zip_entry *e = rd_zip_find(z, name);
-  if (!e) return rd_error_set("%s: no member %s", z->path, name);
-  char label[4400];
-  snprintf(label, sizeof label, "%s: %s", z->path, name);
-  if (rd_zip_stream_open(z, e, s)) return -1;
-  if (rd_npy_open(a, zip_source, s, label)) return rd_zip_stream_close(s), -1;
-  return 0;
-}
-
 // The binary layout OGB ships for the largest dataset (ogbn-papers100M):
 // raw/data.npz (edge_index 2 x E, node_feat N x F, float16 there,
 // num_nodes_list) and raw/node-label.npz (node_label, nan = unlabelled).
@@ -222,7 +209,7 @@ static int import_npz(const char *dir, const char *split_name, const char *out_p
   snprintf(path, sizeof path, "%s/raw/data.npz", dir);
   if (rd_zip_open(&z, path)) goto done;
   int64_t n;
-  if (npz_array(&z, "num_nodes_list.npy", st, &a)) goto done;
+  if (rd_npy_open_member(&a, &z, "num_nodes_list.npy", st, "")) goto done;
   open_stream = 1;
   if (a.count != 1 || rd_npy_read_i64(&a, &n, 1)) {
     if (a.count != 1) rd_error_set("%s: num_nodes_list.npy: %lld entries, expected 1 graph", path, (long long)a.count);
@@ -233,7 +220,7 @@ static int import_npz(const char *dir, const char *split_name, const char *out_p
     rd_error_set("%s: num_nodes_list.npy: %lld nodes out of range", path, (long long)n);
     goto done;
   }
-  if (npz_array(&z, "edge_index.npy", st, &a)) goto done;
+  if (rd_npy_open_member(&a, &z, "edge_index.npy", st, "")) goto done;
   open_stream = 1;
   if (!rd_npy_shape_is(&a, 2, 2, -1)) {
     rd_error_set("%s: edge_index.npy: expected shape (2, edges)", path);
@@ -253,7 +240,7 @@ static int import_npz(const char *dir, const char *split_name, const char *out_p
   if (rd_csr_from_edges(n, src, dst, m, &indptr, &indices, &g.num_edges)) goto done;
   free(src), free(dst);
   src = dst = NULL;
-  if (npz_array(&z, "node_feat.npy", st, &a)) goto done;
+  if (rd_npy_open_member(&a, &z, "node_feat.npy", st, "")) goto done;
   open_stream = 1;
   if (!rd_npy_shape_is(&a, 2, n, -1) || a.shape[1] < 1) {
     rd_error_set("%s: node_feat.npy: expected shape (%lld nodes, features)", path, (long long)n);
@@ -268,7 +255,7 @@ static int import_npz(const char *dir, const char *split_name, const char *out_p
   rd_zip_stream_close(st), open_stream = 0;
   rd_zip_close(&z);
   snprintf(path, sizeof path, "%s/raw/node-label.npz", dir);
-  if (rd_zip_open(&z, path) || npz_array(&z, "node_label.npy", st, &a)) goto done;
+  if (rd_zip_open(&z, path) || rd_npy_open_member(&a, &z, "node_label.npy", st, "")) goto done;
   open_stream = 1;
   if (a.count != n) {
     rd_error_set("%s: node_label.npy: %lld labels for %lld nodes", path, (long long)a.count, (long long)n);

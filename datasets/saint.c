@@ -251,17 +251,8 @@ static int role_fn(json *j, const char *key, int64_t index, int64_t v, void *vct
 
 // ---- adj_full.npz ----------------------------------------------------------
 
-static int64_t zip_source(void *src, void *buf, size_t n) { return rd_zip_read(src, buf, n); }
-
-static int npz_open(rd_zip *z, const char *member, rd_zip_stream *s, rd_npy *a) {
-  const rd_zip_entry *e = rd_zip_find(z, member);
-  if (!e) return rd_error_set("%s: no member %s (not a scipy.sparse.save_npz file?)", z->path, member);
-  char name[4400];
-  snprintf(name, sizeof name, "%s: %s", z->path, member);
-  if (rd_zip_stream_open(z, e, s)) return -1;
-  if (rd_npy_open(a, zip_source, s, name)) return rd_zip_stream_close(s), -1;
-  return 0;
-}
+// What a missing member suggests.
+#define NOT_NPZ " (not a scipy.sparse.save_npz file?)"
 
 static int read_adjacency(const char *dir, int64_t *n_out, rd_node **src, rd_node **dst, int64_t *m_out) {
   char path[4096];
@@ -275,7 +266,7 @@ static int read_adjacency(const char *dir, int64_t *n_out, rd_node **src, rd_nod
   *src = *dst = NULL;
   if (rd_zip_find(&z, "format.npy")) {
     char fmt[8] = "";
-    if (npz_open(&z, "format.npy", &s, &a)) goto out;
+    if (rd_npy_open_member(&a, &z, "format.npy", &s, NOT_NPZ)) goto out;
     const int ok = a.kind == 'S' && a.elem_size == 3 && a.count == 1 && rd_zip_read(&s, fmt, 3) == 3;
     rd_zip_stream_close(&s);
     // csc holds the transpose; both give the same undirected graph.
@@ -284,7 +275,7 @@ static int read_adjacency(const char *dir, int64_t *n_out, rd_node **src, rd_nod
       goto out;
     }
   }
-  if (npz_open(&z, "shape.npy", &s, &a)) goto out;
+  if (rd_npy_open_member(&a, &z, "shape.npy", &s, NOT_NPZ)) goto out;
   if (!rd_npy_shape_is(&a, 1, 2, -1)) {
     rd_zip_stream_close(&s);
     rd_error_set("%s: shape.npy: expected 2 entries", path);
@@ -299,7 +290,7 @@ static int read_adjacency(const char *dir, int64_t *n_out, rd_node **src, rd_nod
     goto out;
   }
   const int64_t n = shape[0];
-  if (npz_open(&z, "indptr.npy", &s, &a)) goto out;
+  if (rd_npy_open_member(&a, &z, "indptr.npy", &s, NOT_NPZ)) goto out;
   if (!rd_npy_shape_is(&a, 1, n + 1, -1)) {
     rd_zip_stream_close(&s);
     rd_error_set("%s: indptr.npy: %lld entries, expected nodes + 1 = %lld", path, (long long)a.count,
@@ -325,7 +316,7 @@ static int read_adjacency(const char *dir, int64_t *n_out, rd_node **src, rd_nod
       goto out;
     }
   const int64_t m = indptr[n];
-  if (npz_open(&z, "indices.npy", &s, &a)) goto out;
+  if (rd_npy_open_member(&a, &z, "indices.npy", &s, NOT_NPZ)) goto out;
   if (!rd_npy_shape_is(&a, 1, m, -1)) {
     rd_zip_stream_close(&s);
     rd_error_set("%s: indices.npy: %lld entries, indptr.npy ends at %lld", path, (long long)a.count,
